@@ -1,0 +1,67 @@
+# The two commands of the README: `make run` and `make test`.
+# Each sets up everything it needs (virtual environment, packages, database).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test lint check-deploy messages messages-check clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-app: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@ $(VENV)/.installed-app
+
+## run: set up and serve the app on http://acme.eu.localhost:$(PORT)/ (SQLite unless DATABASE_URL is set)
+run: export DEBUG ?= 1
+run: export PLATFORM_PORT ?= $(PORT)
+run: $(VENV)/.installed-app
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Open  http://acme.eu.localhost:$(PORT)/console/"
+	@echo "  Sign in as admin@acme.test / demo-password"
+	@echo "  (also user@acme.test, admin@globex.test at globex.eu.localhost, admin@initech.test at initech.us.localhost)"
+	@echo
+	exec $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+## test: set up and run the whole test suite (SQLite unless DATABASE_URL is set)
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## check-deploy: Django's deployment checks with production-like settings
+check-deploy: $(VENV)/.installed-app
+	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
+	CLIENT_SECRET_DIGEST_KEY=check-deploy-digest-key PLATFORM_DOMAIN=example.com \
+	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## messages: update the Dutch catalogue from the source and compile it
+messages: export DEBUG ?= 1
+messages: $(VENV)/.installed-app
+	$(BIN)/python manage.py makemessages --locale nl --no-location --no-obsolete \
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+	$(BIN)/python manage.py compilemessages --locale nl --ignore '.venv/*'
+
+## messages-check: fail if the committed catalogues are not current or not fully translated
+messages-check: messages
+	git diff --exit-code -I '^"POT-Creation-Date:' -- locale/
+	@! msgfmt --statistics -o /dev/null locale/nl/LC_MESSAGES/django.po 2>&1 | grep -E 'untranslated|fuzzy'
+
+clean:
+	rm -rf $(VENV) var staticfiles

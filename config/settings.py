@@ -1,0 +1,289 @@
+"""
+Settings for the OAuth console and authorization server.
+
+Everything that differs between a laptop and production comes from the
+environment; the small ``env_*`` helpers below turn a bad value into an
+``ImproperlyConfigured`` error at start-up rather than a surprise later.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(
+        f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}."
+    )
+
+
+def env_int(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return list(default or [])
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Parse ``DATABASE_URL``: ``sqlite:///relative/or//absolute/path`` or ``postgres://...``."""
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path)
+        if not path or path == "/":
+            raise ImproperlyConfigured(
+                "DATABASE_URL for SQLite needs a path: sqlite:///var/db.sqlite3"
+            )
+        # sqlite:///var/db.sqlite3 is relative to the project; sqlite:////abs/db is absolute.
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / path[1:]}
+    if parts.scheme in {"postgres", "postgresql"}:
+        name = unquote(parts.path.lstrip("/"))
+        if not name:
+            raise ImproperlyConfigured("DATABASE_URL for PostgreSQL needs a database name.")
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name,
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            # Persistent connections: without them every request pays a new
+            # PostgreSQL connection, which dominates the token endpoint's cost.
+            "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
+        }
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with sqlite:/// or postgres://; got scheme {parts.scheme!r}."
+    )
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (for example a 50-character random string)."
+        )
+    SECRET_KEY = "development-only-secret-key-never-use-in-production"  # noqa: S105
+
+# Client secrets are stored as HMAC-SHA256 digests under their own key, so that
+# rotating SECRET_KEY (sessions, CSRF) does not invalidate every client secret.
+CLIENT_SECRET_DIGEST_KEY = env_str("CLIENT_SECRET_DIGEST_KEY")
+if not CLIENT_SECRET_DIGEST_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("CLIENT_SECRET_DIGEST_KEY must be set when DEBUG is off.")
+    CLIENT_SECRET_DIGEST_KEY = "development-only-client-secret-digest-key"  # noqa: S105
+
+# --- Hosts -----------------------------------------------------------------
+# A region is {region}.{PLATFORM_DOMAIN}; a tenant is {tenant}.{region}.{PLATFORM_DOMAIN}.
+# Absolute URLs and OAuth issuers are built from these three settings and the
+# resolved tenant, never from the request's Host header or port.
+PLATFORM_DOMAIN = (env_str("PLATFORM_DOMAIN", "localhost") or "").strip().lower().rstrip(".")
+if not PLATFORM_DOMAIN or "/" in PLATFORM_DOMAIN or ":" in PLATFORM_DOMAIN:
+    raise ImproperlyConfigured("PLATFORM_DOMAIN must be a bare domain name such as example.com.")
+PLATFORM_SCHEME = env_str("PLATFORM_SCHEME", "http" if DEBUG else "https")
+if PLATFORM_SCHEME not in {"http", "https"}:
+    raise ImproperlyConfigured("PLATFORM_SCHEME must be http or https.")
+PLATFORM_PORT = env_int("PLATFORM_PORT", None)
+
+ALLOWED_HOSTS = [
+    PLATFORM_DOMAIN,
+    f".{PLATFORM_DOMAIN}",
+    # Load balancers and container health checks call /healthz by address.
+    "localhost",
+    "127.0.0.1",
+    "[::1]",
+    *env_list("EXTRA_ALLOWED_HOSTS"),
+]
+USE_X_FORWARDED_HOST = False
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a TLS-terminating proxy that overwrites this header.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Applications ------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "oauth2_provider",
+    "tenants",
+    "oauth_clients",
+    "consent",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tenants.middleware.TenantMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "tenants.middleware.TenantAuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ------------------------------------------------------------------
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "sqlite:///var/db.sqlite3"))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------
+AUTH_USER_MODEL = "tenants.User"
+LOGIN_URL = "tenants:login"
+LOGIN_REDIRECT_URL = "tenants:home"
+LOGOUT_REDIRECT_URL = "tenants:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Cookies stay host-only (no SESSION_COOKIE_DOMAIN): a session at one tenant
+# host is never sent to another. The session also records its tenant, and
+# TenantAuthenticationMiddleware ignores it anywhere else.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Internationalisation -------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("nl", _("Dutch"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- Static files ---------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- Security headers -------------------------------------------------------------
+_HTTPS = PLATFORM_SCHEME == "https"
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- OAuth (django-oauth-toolkit) -------------------------------------------------
+# All five swappable models carry the tenant they were issued at.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_clients.OAuthClient"
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth_clients.AuthorizationCode"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth_clients.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth_clients.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth_clients.IDToken"
+
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "user_default": _("Use the platform's APIs on your behalf"),
+        "admin_classic": _("Administer the tenant on your behalf"),
+        "offline_access": _("Stay connected when you are not signed in"),
+        "openid": _("Sign you in with your account"),
+        "profile": _("See your name"),
+        "email": _("See your email address"),
+    },
+    "DEFAULT_SCOPES": ["user_default"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("ACCESS_TOKEN_EXPIRE_SECONDS", 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("REFRESH_TOKEN_EXPIRE_SECONDS", 30 * 24 * 3600),
+    "ID_TOKEN_EXPIRE_SECONDS": 3600,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    # Per-client schemes (loopback http, a native app's private-use scheme) are
+    # allowed by OAuthClient.get_allowed_schemes; the global list stays https.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+
+# --- Logging ----------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}

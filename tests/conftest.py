@@ -1,0 +1,92 @@
+"""Shared fixtures and the test personas.
+
+- alice: admin of tenant A (acme, region eu)
+- bob:   member (not admin) of tenant A
+- carol: admin of tenant B (globex, region eu)
+"""
+
+import pytest
+from django.test import Client
+
+from tenants.middleware import SESSION_TENANT_KEY
+from tenants.models import Membership
+from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
+
+PASSWORD = "password"
+
+
+@pytest.fixture
+def region_eu(db):
+    return RegionFactory(code="eu", name="Europe")
+
+
+@pytest.fixture
+def region_us(db):
+    return RegionFactory(code="us", name="United States")
+
+
+@pytest.fixture
+def tenant_a(region_eu):
+    return TenantFactory(slug="acme", name="Acme", region=region_eu)
+
+
+@pytest.fixture
+def tenant_b(region_eu):
+    return TenantFactory(slug="globex", name="Globex", region=region_eu)
+
+
+@pytest.fixture
+def alice(tenant_a):
+    user = UserFactory(email="alice@acme.test", name="Alice")
+    MembershipFactory(user=user, tenant=tenant_a, role=Membership.Role.ADMIN)
+    return user
+
+
+@pytest.fixture
+def bob(tenant_a):
+    user = UserFactory(email="bob@acme.test", name="Bob")
+    MembershipFactory(user=user, tenant=tenant_a, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def carol(tenant_b):
+    user = UserFactory(email="carol@globex.test", name="Carol")
+    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.ADMIN)
+    return user
+
+
+def client_for(tenant, user=None, **defaults) -> Client:
+    """A test client speaking to ``tenant``'s host, signed in as ``user`` there if given."""
+    client = Client(HTTP_HOST=tenant.hostname, **defaults)
+    if user is not None:
+        sign_in(client, user, tenant)
+    return client
+
+
+def sign_in(client: Client, user, tenant) -> None:
+    """What a successful sign-in at ``tenant`` leaves in the session."""
+    client.force_login(user)
+    session = client.session
+    session[SESSION_TENANT_KEY] = tenant.pk
+    session.save()
+
+
+@pytest.fixture
+def alice_client(alice, tenant_a):
+    return client_for(tenant_a, alice)
+
+
+@pytest.fixture
+def bob_client(bob, tenant_a):
+    return client_for(tenant_a, bob)
+
+
+@pytest.fixture
+def carol_client(carol, tenant_b):
+    return client_for(tenant_b, carol)
+
+
+@pytest.fixture
+def anon_client(tenant_a):
+    return client_for(tenant_a)

@@ -1,0 +1,21 @@
+"""Test settings: production settings with a test environment, not a second configuration."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("CLIENT_SECRET_DIGEST_KEY", "test-client-secret-digest-key")
+# The test server and the browser tests speak plain http on *.localhost.
+os.environ.setdefault("PLATFORM_SCHEME", "http")
+
+from config.settings import *  # noqa: E402, F403
+
+# User passwords are hashed with PBKDF2 in production; tests sign in often.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# No collectstatic before tests: serve static files from the app directories.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
