@@ -287,3 +287,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Console limits -----------------------------------------------------------------
+OAUTH_CLIENT_LIMITS = {
+    "redirect_uris": env_int("OAUTH_MAX_REDIRECT_URIS", 5),
+    "allowed_origins": env_int("OAUTH_MAX_ALLOWED_ORIGINS", 5),
+    "secrets": env_int("OAUTH_MAX_SECRETS_PER_CLIENT", 5),
+    "clients": env_int("OAUTH_MAX_CLIENTS_PER_TENANT", 200),
+}

@@ -1,13 +1,22 @@
-"""The OAuth client and the four token models django-oauth-toolkit stores.
+"""The OAuth client, its secrets and per-tenant connection configs, and the
+four token models django-oauth-toolkit stores.
 
-All five are DOT's swappable models (``OAUTH2_PROVIDER_*_MODEL``), so that
-each row carries the tenant it belongs to: a client its owner tenant, a
-code or token the tenant where it was issued.
+The client and the token models are DOT's swappable models
+(``OAUTH2_PROVIDER_*_MODEL``), so that each row carries its tenant: a
+client its owner tenant, a code or token the tenant where it was issued.
 """
 
+import hashlib
+import hmac
 import secrets
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import (
     AbstractAccessToken,
     AbstractApplication,
@@ -18,6 +27,7 @@ from oauth2_provider.models import (
     ClientSecretField,
 )
 
+from oauth_clients import uris
 from tenants.models import Tenant, TenantScopedQuerySet
 
 
@@ -26,27 +36,238 @@ def generate_client_id() -> str:
     return secrets.token_hex(16)
 
 
+def platform_scopes() -> list[str]:
+    """The scopes a client may be allowed, in the order the console lists them."""
+    return list(settings.OAUTH2_PROVIDER["SCOPES"])
+
+
+# What the audit trail says for each action on a client.
+AUDIT_ACTION_LABELS = {
+    "oauth_client.created": _("Created the client"),
+    "oauth_client.updated": _("Edited the client"),
+    "oauth_client.secret_generated": _("Generated a client secret"),
+    "oauth_client.secret_deleted": _("Deleted a client secret"),
+    "oauth_client.published": _("Published the client"),
+    "oauth_client.deleted": _("Deleted the client"),
+}
+
+
 class OAuthClientQuerySet(TenantScopedQuerySet):
-    pass
+    def for_tenant(self, tenant: Tenant):
+        """The clients a tenant owns and has not deleted."""
+        return self.filter(tenant=tenant, deleted_at__isnull=True)
 
 
 class OAuthClient(AbstractApplication):
+    class AppType(models.TextChoices):
+        WEB = "web", _("Web")
+        SPA = "spa", _("Single-page app")
+        NATIVE = "native", _("Native")
+
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="oauth_clients")
     client_id = models.CharField(
         max_length=32, unique=True, default=generate_client_id, editable=False
     )
-    # Our own ClientSecret rows hold the secrets (as keyed digests); DOT's
-    # column stays empty and unhashed, so creating a client costs no PBKDF2.
+    # Our ClientSecret rows hold the secrets (as keyed digests); DOT's column
+    # stays empty and unhashed, so creating a client costs no PBKDF2.
     client_secret = ClientSecretField(max_length=255, blank=True, default="")
     hash_client_secret = models.BooleanField(default=False)
+
+    description = models.TextField(_("description"), max_length=1000, blank=True)
+    app_type = models.CharField(
+        _("client type"), max_length=10, choices=AppType.choices, default=AppType.WEB
+    )
+    allowed_scopes = models.TextField(_("scopes"), blank=True, help_text="space separated")
+    machine_to_machine = models.BooleanField(_("machine-to-machine"), default=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = ApplicationManager.from_queryset(OAuthClientQuerySet)()
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        verbose_name = _("OAuth client")
+        verbose_name_plural = _("OAuth clients")
+        indexes = [models.Index(fields=["tenant", "name"], name="oauthclient_tenant_name")]
 
     def natural_key(self):
         return (self.client_id,)
+
+    def save(self, *args, **kwargs):
+        # DOT's own fields follow from the client type.
+        self.client_type = (
+            self.CLIENT_CONFIDENTIAL if self.app_type == self.AppType.WEB else self.CLIENT_PUBLIC
+        )
+        self.authorization_grant_type = self.GRANT_AUTHORIZATION_CODE
+        if self.app_type != self.AppType.WEB:
+            self.machine_to_machine = False
+        super().save(*args, **kwargs)
+
+    # --- Lists stored space-separated, as DOT stores redirect URIs --------------
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return self.redirect_uris.split()
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return self.allowed_origins.split()
+
+    @property
+    def allowed_scope_list(self) -> list[str]:
+        return self.allowed_scopes.split()
+
+    # --- State -----------------------------------------------------------------
+    @property
+    def is_confidential(self) -> bool:
+        return self.app_type == self.AppType.WEB
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    # --- Rules -----------------------------------------------------------------
+    def clean(self) -> None:
+        """Validate the client with our rules (DOT's would refuse loopback http origins)."""
+        errors: dict[str, list] = {}
+        native = self.app_type == self.AppType.NATIVE
+        for uri in self.redirect_uri_list:
+            try:
+                uris.validate_redirect_uri(uri, allow_private_use_scheme=native)
+            except ValidationError as error:
+                errors.setdefault("redirect_uris", []).append(error)
+        for origin in self.allowed_origin_list:
+            try:
+                uris.validate_origin(origin)
+            except ValidationError as error:
+                errors.setdefault("allowed_origins", []).append(error)
+        if self.allowed_origin_list and self.app_type != self.AppType.SPA:
+            errors.setdefault("allowed_origins", []).append(
+                ValidationError(_("Only single-page apps have allowed origins."))
+            )
+        unknown = set(self.allowed_scope_list) - set(platform_scopes())
+        if unknown:
+            errors.setdefault("allowed_scopes", []).append(
+                ValidationError(
+                    _("Unknown scope: %(scopes)s"), params={"scopes": " ".join(sorted(unknown))}
+                )
+            )
+        if self.machine_to_machine and self.app_type != self.AppType.WEB:
+            errors.setdefault("machine_to_machine", []).append(
+                ValidationError(_("Only Web clients can be machine-to-machine."))
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def get_allowed_schemes(self) -> list[str]:
+        """https, plus the schemes of registered loopback or private-use redirect URLs."""
+        return sorted({"https", *(urlsplit(uri).scheme for uri in self.redirect_uri_list)})
+
+    def allows_grant_type(self, *grant_types) -> bool:
+        allowed = {self.GRANT_AUTHORIZATION_CODE}
+        if self.machine_to_machine and self.app_type == self.AppType.WEB:
+            allowed.add(self.GRANT_CLIENT_CREDENTIALS)
+        return bool(allowed.intersection(grant_types))
+
+
+class ConnectionConfig(models.Model):
+    """How one tenant uses one client: its consent method there, and its approval.
+
+    The owner tenant's row is created with the client. Another tenant gets a
+    row when its admin approves a published client.
+    """
+
+    class ConsentMethod(models.TextChoices):
+        REQUIRED = "required", _("Required")
+        TRUSTED = "trusted", _("Trusted")
+
+    client = models.ForeignKey(
+        OAuthClient, on_delete=models.CASCADE, related_name="connection_configs"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    consent_method = models.CharField(
+        _("consent method"),
+        max_length=10,
+        choices=ConsentMethod.choices,
+        default=ConsentMethod.REQUIRED,
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "tenant"], name="connectionconfig_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} @ {self.tenant_id}: {self.consent_method}"
+
+
+def secret_digest(plaintext: str) -> str:
+    """HMAC-SHA256 of a client secret under its dedicated key.
+
+    Client secrets carry 256+ random bits, so a fast keyed hash is as safe as
+    a slow password hash here and costs microseconds on the token endpoint.
+    """
+    key = settings.CLIENT_SECRET_DIGEST_KEY.encode()
+    return hmac.new(key, plaintext.encode(), hashlib.sha256).hexdigest()
+
+
+class ClientSecret(models.Model):
+    """One of a confidential client's secrets; several may be valid at once (rotation)."""
+
+    HINT_LENGTH = 5
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="secrets")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64)
+    hint = models.CharField(_("hint"), max_length=HINT_LENGTH)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    objects = TenantScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "hint"], name="clientsecret_unique_hint"),
+        ]
+
+    def __str__(self) -> str:
+        return f"…{self.hint}"
+
+    def matches(self, plaintext: str) -> bool:
+        return hmac.compare_digest(secret_digest(plaintext), self.digest)
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and (now or timezone.now()) >= self.expires_at
+
+    @cached_property
+    def masked(self) -> str:
+        return f"••••••{self.hint}"
 
 
 class AuthorizationCode(AbstractGrant):

@@ -6,4 +6,14 @@ app_name = "oauth_clients"
 
 urlpatterns = [
     path("", views.client_list, name="list"),
+    path("new/", views.client_create, name="create"),
+    path("delete/", views.clients_bulk_delete, name="bulk_delete"),
+    path("<slug:client_id>/edit/", views.client_edit, name="edit"),
+    path("<slug:client_id>/secrets/", views.client_secrets, name="secrets"),
+    path("<slug:client_id>/secrets/new/", views.secret_generate, name="secret_generate"),
+    path("<slug:client_id>/secrets/<slug:hint>/delete/", views.secret_delete, name="secret_delete"),
+    path("<slug:client_id>/configuration/", views.client_configuration, name="configuration"),
+    path("<slug:client_id>/publish/", views.client_publish, name="publish"),
+    path("<slug:client_id>/delete/", views.client_delete, name="delete"),
+    path("<slug:client_id>/activity/", views.client_activity, name="activity"),
 ]

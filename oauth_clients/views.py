@@ -1,11 +1,325 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+"""Integration → OAuth: the console screens for a tenant's OAuth clients.
 
+Each dialog is one URL: htmx requests get the dialog fragment (shown in
+``#modal``), plain requests the same fragment inside a full page, so every
+screen works without JavaScript.
+"""
+
+import json
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, Subquery
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from oauth_clients import services
+from oauth_clients.forms import BulkDeleteForm, ClientForm, GenerateSecretForm, intent_of
+from oauth_clients.models import AUDIT_ACTION_LABELS, ClientSecret, ConnectionConfig, OAuthClient
 from tenants.decorators import tenant_admin_required
+from tenants.models import AuditEvent
+from tenants.scoping import get_scoped_or_404, scoped
+
+PAGE_SIZE = 20
+SORTS = {
+    "name": ("name", "pk"),
+    "-name": ("-name", "-pk"),
+    "created": ("created", "pk"),
+    "-created": ("-created", "-pk"),
+}
+CLIENTS_CHANGED = "clients-changed"  # htmx event: the list reloads itself
+
+
+def render_dialog(
+    request: HttpRequest, fragment: str, context: dict, *, status=200
+) -> HttpResponse:
+    """The dialog alone for htmx, or inside a console page without JavaScript."""
+    context = {"fragment": f"oauth_clients/{fragment}", "active_section": "oauth", **context}
+    template = context["fragment"] if request.htmx else "oauth_clients/dialog_page.html"
+    return render(request, template, context, status=status)
+
+
+def finish(request: HttpRequest, message: str, *, level=messages.SUCCESS) -> HttpResponse:
+    """After a change: close the dialog and reload the list (htmx), or go back to it."""
+    messages.add_message(request, level, message)
+    if request.htmx:
+        response = HttpResponse(render_to_string("_messages_oob.html", request=request))
+        response["HX-Trigger"] = CLIENTS_CHANGED
+        return response
+    return redirect("oauth_clients:list")
+
+
+def get_client(request: HttpRequest, client_id: str) -> OAuthClient:
+    return get_scoped_or_404(request, OAuthClient, client_id=client_id)
+
+
+def own_consent_method(request: HttpRequest, client: OAuthClient) -> str:
+    config = scoped(request, ConnectionConfig).filter(client=client).first()
+    return config.consent_method if config else ConnectionConfig.ConsentMethod.REQUIRED
 
 
 @require_safe
+@vary_on_headers("HX-Request")
 @tenant_admin_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "oauth_clients/client_list.html", {"active_section": "oauth"})
+    query = request.GET.get("q", "").strip()[:100]
+    sort = request.GET.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    consent = scoped(request, ConnectionConfig).filter(client=OuterRef("pk"))
+    clients = scoped(request, OAuthClient).annotate(
+        consent_method=Subquery(consent.values("consent_method")[:1])
+    )
+    if query:
+        clients = clients.filter(Q(name__icontains=query) | Q(client_id__icontains=query.lower()))
+    page = Paginator(clients.order_by(*SORTS[sort]), PAGE_SIZE).get_page(request.GET.get("page"))
+    has_any = bool(page.paginator.count) or (bool(query) and scoped(request, OAuthClient).exists())
+
+    def list_url(**params) -> str:
+        params = {"q": query, "sort": sort, **params}
+        return (
+            reverse("oauth_clients:list") + "?" + urlencode({k: v for k, v in params.items() if v})
+        )
+
+    sort_links = {}
+    for field in ("name", "created"):
+        state = {field: "ascending", f"-{field}": "descending"}.get(sort, "none")
+        sort_links[field] = {
+            "url": list_url(sort=f"-{field}" if sort == field else field),
+            "state": state,
+            "arrow": {"ascending": "▲", "descending": "▼"}.get(state, ""),
+        }
+    context = {
+        "page": page,
+        "query": query,
+        "sort": sort,
+        "has_any": has_any,
+        "sort_links": sort_links,
+        "previous_url": list_url(page=page.previous_page_number()) if page.has_previous() else "",
+        "next_url": list_url(page=page.next_page_number()) if page.has_next() else "",
+        "active_section": "oauth",
+    }
+    if request.htmx and request.htmx.target == "clients-table":
+        return render(request, "oauth_clients/_table.html", context)
+    return render(request, "oauth_clients/client_list.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_create(request: HttpRequest) -> HttpResponse:
+    form = ClientForm()
+    if request.method == "POST":
+        intent = intent_of(request.POST)
+        form = ClientForm(request.POST, intent=intent)
+        if intent != "save":
+            form = form if form.errors else form.after_list_intent()
+        elif form.is_valid():
+            try:
+                client, secret = services.create_client(
+                    request.tenant,
+                    form.to_data(),
+                    app_type=form.cleaned_data["app_type"],
+                    actor=request.user,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                response = render_dialog(
+                    request, "_created.html", {"client": client, "secret": secret}
+                )
+                response["HX-Trigger"] = CLIENTS_CHANGED
+                return response
+    return render_dialog(request, "_form.html", {"form": form, "title": _("Create new")})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_edit(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    form = ClientForm.for_client(client, own_consent_method(request, client))
+    if request.method == "POST":
+        intent = intent_of(request.POST)
+        form = ClientForm(request.POST, client=client, intent=intent)
+        if intent != "save":
+            form = form if form.errors else form.after_list_intent()
+        elif form.is_valid():
+            try:
+                services.update_client(client, form.to_data(), actor=request.user)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                return finish(request, _("Saved %(name)s.") % {"name": client.name})
+    return render_dialog(
+        request, "_form.html", {"form": form, "client": client, "title": _("Edit")}
+    )
+
+
+def _secrets_context(client: OAuthClient, **extra) -> dict:
+    return {
+        "client": client,
+        "secrets": client.secrets.select_related("created_by"),
+        "generate_form": GenerateSecretForm(),
+        **extra,
+    }
+
+
+@never_cache
+@require_safe
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_secrets(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    return render_dialog(request, "_secrets.html", _secrets_context(client))
+
+
+@never_cache
+@require_POST
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def secret_generate(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    form = GenerateSecretForm(request.POST)
+    context = _secrets_context(client, generate_form=form)
+    if form.is_valid():
+        try:
+            secret, plaintext = services.generate_secret(
+                client, expires_in_days=form.cleaned_data["expires_in_days"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            context.update(
+                new_secret=secret, plaintext=plaintext, generate_form=GenerateSecretForm()
+            )
+    return render_dialog(request, "_secrets.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def secret_delete(request: HttpRequest, client_id: str, hint: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    secret = get_scoped_or_404(request, ClientSecret, client=client, hint=hint)
+    if request.method == "POST":
+        services.delete_secret(secret, actor=request.user)
+        deleted = _("Deleted the secret ending in %(hint)s.") % {"hint": secret.hint}
+        if not request.htmx:
+            messages.success(request, deleted)
+            return redirect("oauth_clients:secrets", client_id=client.client_id)
+        return render_dialog(request, "_secrets.html", _secrets_context(client, notice=deleted))
+    is_last = client.secrets.count() == 1
+    return render_dialog(
+        request,
+        "_secret_delete_confirm.html",
+        {"client": client, "secret": secret, "is_last": is_last},
+    )
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    issuer = request.tenant.base_url
+    endpoints = {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "discovery_url": f"{issuer}/.well-known/openid-configuration",
+    }
+    config = {
+        **endpoints,
+        "client_id": client.client_id,
+        "client_type": client.app_type,
+        "redirect_uris": client.redirect_uri_list,
+        "scopes": client.allowed_scope_list,
+    }
+    if client.is_confidential:
+        config["client_secret"] = "<YOUR_CLIENT_SECRET>"
+    redirect_uri = client.redirect_uri_list[0] if client.redirect_uri_list else ""
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": client.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(client.allowed_scope_list),
+            "state": "STATE",
+            "code_challenge": "CODE_CHALLENGE",
+            "code_challenge_method": "S256",
+        }
+    )
+    context = {
+        "client": client,
+        "config_json": json.dumps(config, indent=2),
+        "authorize_url": f"{endpoints['authorization_endpoint']}?{query}",
+        "endpoints": endpoints,
+        "redirect_uri": redirect_uri,
+        "scope": " ".join(client.allowed_scope_list),
+    }
+    return render_dialog(request, "_configuration.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_publish(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    if request.method == "POST":
+        services.publish_client(client, actor=request.user)
+        return finish(request, _("Published %(name)s.") % {"name": client.name})
+    return render_dialog(request, "_publish_confirm.html", {"client": client})
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_delete(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Delete from a client's … menu: the same confirmation as a bulk delete of one."""
+    client = get_client(request, client_id)
+    return render_dialog(request, "_bulk_delete_confirm.html", {"selected": [client]})
+
+
+@require_POST
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def clients_bulk_delete(request: HttpRequest) -> HttpResponse:
+    """Two POSTs, as Django admin's delete_selected: the selection, then ``confirm=yes``."""
+    form = BulkDeleteForm(request.POST, queryset=scoped(request, OAuthClient))
+    if not form.is_valid():
+        return finish(request, " ".join(form.non_field_errors()), level=messages.ERROR)
+    if request.POST.get("confirm") != "yes":
+        return render_dialog(request, "_bulk_delete_confirm.html", {"selected": form.selected})
+    names = services.delete_clients(
+        request.tenant, [client.pk for client in form.selected], actor=request.user
+    )
+    return finish(request, _("Deleted: %(names)s.") % {"names": ", ".join(names)})
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_activity(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    events = list(
+        scoped(request, AuditEvent).filter(
+            target_type=OAuthClient._meta.label_lower, target_id=str(client.pk)
+        )[:50]
+    )
+    for event in events:
+        event.label = AUDIT_ACTION_LABELS.get(event.action, event.action)
+    return render_dialog(request, "_activity.html", {"client": client, "events": events})

@@ -1,0 +1,218 @@
+"""Everything that writes OAuth clients: one transaction and one audit entry per action.
+
+The console (and later the management API) call these; the rules live here
+and on the models, never in a view.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from oauth_clients.models import (
+    AccessToken,
+    AuthorizationCode,
+    ClientSecret,
+    ConnectionConfig,
+    IDToken,
+    OAuthClient,
+    RefreshToken,
+    secret_digest,
+)
+from tenants.models import AuditEvent, Tenant
+from tenants.services import record_event
+
+SECRET_RANDOM_BYTES = 36  # 72 hex characters: 268 random bits besides the 5-character hint
+SECRET_EXPIRY_DAYS = (30, 90, 180, 365)
+
+
+@dataclass
+class ClientData:
+    """The editable fields of a client, as a form or the API hands them over."""
+
+    name: str
+    description: str = ""
+    redirect_uris: list[str] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
+    allowed_scopes: list[str] = field(default_factory=list)
+    machine_to_machine: bool = False
+    consent_method: str = ConnectionConfig.ConsentMethod.REQUIRED
+
+
+def _limit(name: str) -> int:
+    return settings.OAUTH_CLIENT_LIMITS[name]
+
+
+def _apply(client: OAuthClient, data: ClientData) -> None:
+    for name, values in (
+        ("redirect_uris", data.redirect_uris),
+        ("allowed_origins", data.allowed_origins),
+    ):
+        if len(values) > _limit(name):
+            raise ValidationError({name: _("At most %(max)d are allowed.") % {"max": _limit(name)}})
+    client.name = data.name
+    client.description = data.description
+    client.redirect_uris = " ".join(data.redirect_uris)
+    client.allowed_origins = " ".join(data.allowed_origins)
+    client.allowed_scopes = " ".join(data.allowed_scopes)
+    client.machine_to_machine = data.machine_to_machine
+    client.clean()
+
+
+@transaction.atomic
+def create_client(
+    tenant: Tenant, data: ClientData, *, app_type: str, actor
+) -> tuple[OAuthClient, str | None]:
+    """Create a client for ``tenant``; returns it and, for a Web client, its first secret."""
+    # Lock the tenant row so that two concurrent creations cannot both pass the limit.
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
+    if OAuthClient.objects.for_tenant(tenant).count() >= _limit("clients"):
+        raise ValidationError(
+            _("This tenant already has %(max)d OAuth clients, the most allowed. Delete one first.")
+            % {"max": _limit("clients")}
+        )
+    client = OAuthClient(tenant=tenant, app_type=app_type, created_by=actor, updated_by=actor)
+    _apply(client, data)
+    client.save()
+    ConnectionConfig.objects.create(
+        client=client,
+        tenant=tenant,
+        consent_method=data.consent_method,
+        approved_by=actor,
+        approved_at=timezone.now(),
+    )
+    record_event(tenant, "oauth_client.created", actor=actor, target=client, app_type=app_type)
+    plaintext = None
+    if client.is_confidential:
+        plaintext = _add_secret(client, expires_in_days=None, actor=actor)[1]
+    return client, plaintext
+
+
+@transaction.atomic
+def update_client(client: OAuthClient, data: ClientData, *, actor) -> OAuthClient:
+    """Change the editable fields; the client type is fixed at creation."""
+    _apply(client, data)
+    client.updated_by = actor
+    client.save()
+    ConnectionConfig.objects.filter(client=client, tenant=client.tenant).update(
+        consent_method=data.consent_method, updated_at=timezone.now()
+    )
+    record_event(client.tenant, "oauth_client.updated", actor=actor, target=client)
+    return client
+
+
+def _add_secret(
+    client: OAuthClient, *, expires_in_days: int | None, actor
+) -> tuple[ClientSecret, str]:
+    hints = set(client.secrets.values_list("hint", flat=True))
+    while True:
+        plaintext = secrets.token_hex(SECRET_RANDOM_BYTES)
+        hint = plaintext[-ClientSecret.HINT_LENGTH :]
+        if hint not in hints:
+            break
+    now = timezone.now()
+    secret = ClientSecret.objects.create(
+        client=client,
+        tenant=client.tenant,
+        digest=secret_digest(plaintext),
+        hint=hint,
+        created_at=now,
+        created_by=actor,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    record_event(
+        client.tenant,
+        "oauth_client.secret_generated",
+        actor=actor,
+        target=client,
+        hint=hint,
+        expires_at=secret.expires_at.isoformat() if secret.expires_at else None,
+    )
+    return secret, plaintext
+
+
+@transaction.atomic
+def generate_secret(
+    client: OAuthClient, *, expires_in_days: int | None = None, actor
+) -> tuple[ClientSecret, str]:
+    """Add a secret to a Web client; the plaintext is returned this once and never stored."""
+    if not client.is_confidential:
+        raise ValidationError(_("Only Web clients have client secrets."))
+    if expires_in_days is not None and expires_in_days not in SECRET_EXPIRY_DAYS:
+        raise ValidationError(_("Choose an expiry from the list."))
+    # Lock the client so that concurrent requests cannot pass the limit together.
+    OAuthClient.objects.select_for_update().filter(pk=client.pk).first()
+    if client.secrets.count() >= _limit("secrets"):
+        raise ValidationError(
+            _("A client can have at most %(max)d secrets. Delete one first.")
+            % {"max": _limit("secrets")}
+        )
+    return _add_secret(client, expires_in_days=expires_in_days, actor=actor)
+
+
+@transaction.atomic
+def delete_secret(secret: ClientSecret, *, actor) -> None:
+    """Delete a secret at once: it no longer authenticates (deleting the last one is allowed)."""
+    client = secret.client
+    secret.delete()
+    record_event(
+        client.tenant, "oauth_client.secret_deleted", actor=actor, target=client, hint=secret.hint
+    )
+
+
+@transaction.atomic
+def publish_client(client: OAuthClient, *, actor) -> OAuthClient:
+    if client.is_published:
+        return client
+    client.published_at = timezone.now()
+    client.published_by = actor
+    client.save(update_fields=["published_at", "published_by", "updated"])
+    record_event(client.tenant, "oauth_client.published", actor=actor, target=client)
+    return client
+
+
+@transaction.atomic
+def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
+    """Soft-delete the tenant's clients among ``client_ids`` and revoke all access through them.
+
+    Ids of other tenants' clients are ignored. A constant number of set-based
+    statements however many clients: one update, one delete per dependent
+    table (not Django's row-by-row collector), one insert for the audit trail.
+    Connection configs and audit events are kept. Returns the deleted names.
+    """
+    clients = OAuthClient.objects.for_tenant(tenant).filter(pk__in=list(client_ids))
+    doomed = list(clients.select_for_update().values_list("pk", "name"))
+    if not doomed:
+        return []
+    pks = [pk for pk, _name in doomed]
+    now = timezone.now()
+    OAuthClient.objects.filter(pk__in=pks).update(deleted_at=now, updated=now, updated_by=actor)
+    # Every token row of these clients goes; nothing else references them, so the
+    # statements need no cascade (foreign keys are checked at commit).
+    for model in (ClientSecret, AuthorizationCode, RefreshToken, AccessToken, IDToken):
+        model.objects.filter(**{_client_field(model): pks})._raw_delete(model.objects.db)
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                tenant=tenant,
+                actor=actor,
+                actor_label=str(actor),
+                action="oauth_client.deleted",
+                target_type=OAuthClient._meta.label_lower,
+                target_id=str(pk),
+                target_label=name,
+                created_at=now,
+            )
+            for pk, name in doomed
+        ]
+    )
+    return [name for _pk, name in doomed]
+
+
+def _client_field(model) -> str:
+    return "client__in" if model is ClientSecret else "application__in"
