@@ -37,3 +37,19 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     tenant = factory.SubFactory(TenantFactory)
     user = factory.SubFactory(UserFactory)
     role = Membership.Role.MEMBER
+
+
+def create_oauth_client(tenant, *, actor=None, app_type="web", **fields):
+    """A client made the way the console makes it (connection config, first secret, audit).
+
+    Returns ``(client, plaintext_secret)``; the secret is None for SPA and Native clients.
+    """
+    from oauth_clients.services import ClientData, create_client
+
+    data = {
+        "name": "Reporting app",
+        "redirect_uris": ["https://app.example.com/callback"],
+        "allowed_scopes": ["user_default"],
+        **fields,
+    }
+    return create_client(tenant, ClientData(**data), app_type=app_type, actor=actor)
