@@ -5,6 +5,7 @@ server compares redirect URLs as exact strings (RFC 9700 §4.1.3). These
 checks run in the console form and again in ``OAuthClient.clean``.
 """
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -18,6 +19,10 @@ HTTP_ONLY_LOOPBACK = _(
     "Use https://. Plain http:// is allowed only for localhost, 127.0.0.1 and [::1]."
 )
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
+
+# A host name in ASCII (IDNs in their xn-- form): dot-separated labels of
+# letters, digits and inner hyphens; an IPv4 address matches too.
+HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$")
 
 # A native app's private-use scheme in reverse-domain form (RFC 8252 §7.1),
 # e.g. com.example.app:/callback.
@@ -69,6 +74,16 @@ def _check_common(value: str, what) -> None:
         raise ValidationError(_("Wildcards are not allowed."), code="wildcard")
 
 
+def _valid_hostname(parts) -> bool:
+    if parts.netloc.startswith("["):
+        try:
+            ipaddress.IPv6Address(parts.hostname)
+        except ValueError:
+            return False
+        return True
+    return HOSTNAME.match(parts.hostname) is not None
+
+
 def _check_host_and_port(parts, what) -> None:
     if not parts.netloc or not parts.hostname:
         raise ValidationError(_("%(what)s needs a host."), code="no_host", params={"what": what})
@@ -76,7 +91,7 @@ def _check_host_and_port(parts, what) -> None:
         raise ValidationError(
             _("A user name or password in the URL is not allowed."), code="userinfo"
         )
-    if "\\" in parts.netloc:
+    if not _valid_hostname(parts):
         raise ValidationError(_("The host is not valid."), code="bad_host")
     try:
         parts.port  # noqa: B018 - raises ValueError for a bad port

@@ -84,7 +84,12 @@ def test_native_clients_still_cannot_use_other_schemes(uri, code):
 
 @pytest.mark.parametrize(
     "origin",
-    ["https://app.example.com", "https://app.example.com:8443", "http://localhost:3000", "http://[::1]:5173"],
+    [
+        "https://app.example.com",
+        "https://app.example.com:8443",
+        "http://localhost:3000",
+        "http://[::1]:5173",
+    ],
 )
 def test_it_accepts_origin(origin):
     validate_origin(origin)
@@ -114,3 +119,29 @@ def test_duplicates_are_rejected():
     with pytest.raises(ValidationError) as error:
         validate_unique(["https://a.example/cb", "https://a.example/cb"])
     assert error.value.code == "duplicate"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://<script>x</script>/cb",
+        'https://ex"ample.com/cb',
+        "https://exa%mple.com/",
+        "https://a..b/cb",
+        "https://-app.example.com/cb",
+        "https://app_1.example.com/cb",
+        "https://app.example.com\\@evil.test/cb",
+        "https://[not-an-ip]/cb",
+    ],
+)
+def test_it_rejects_hosts_that_are_not_host_names(uri):
+    with pytest.raises(ValidationError) as error:
+        validate_redirect_uri(uri)
+    assert error.value.code in {"bad_host", "userinfo", "invalid"}
+
+
+@pytest.mark.parametrize("origin", ["https://<b>x", 'https://a"b.com'])
+def test_it_rejects_origins_whose_host_is_not_a_host_name(origin):
+    with pytest.raises(ValidationError) as error:
+        validate_origin(origin)
+    assert error.value.code == "bad_host"
