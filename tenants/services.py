@@ -1,4 +1,5 @@
 from django.db.models import Model
+from django.utils.text import Truncator
 
 from tenants.models import AuditEvent, Tenant
 
@@ -18,6 +19,7 @@ def record_event(
     target is stored by type, id and a readable label, so the entry still
     reads well after the target is deleted.
     """
+    label = target_label or (str(target) if target is not None else "")
     return AuditEvent.objects.create(
         tenant=tenant,
         actor=actor if actor is not None and actor.pk else None,
@@ -25,6 +27,7 @@ def record_event(
         action=action,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
-        target_label=target_label or (str(target) if target is not None else ""),
+        # The full detail stays in ``data``; the label is for lists.
+        target_label=Truncator(label).chars(AuditEvent._meta.get_field("target_label").max_length),
         data=data,
     )
