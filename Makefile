@@ -27,6 +27,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: export DEBUG ?= 1
 run: export PLATFORM_PORT ?= $(PORT)
 run: $(VENV)/.installed-app
+	$(BIN)/python manage.py generate_signing_key --if-missing $${SIGNING_KEY_FILE:-var/signing-key.pem}
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
@@ -46,8 +47,11 @@ lint: $(VENV)/.installed-test
 
 ## check-deploy: Django's deployment checks with production-like settings
 check-deploy: $(VENV)/.installed-app
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	DEBUG=1 $(BIN)/python manage.py generate_signing_key "$$dir/key.pem" >/dev/null && \
 	DEBUG=0 SECRET_KEY=check-deploy-$$(date +%s)-not-a-real-secret-key-0123456789abcdef \
 	CLIENT_SECRET_DIGEST_KEY=check-deploy-digest-key PLATFORM_DOMAIN=example.com \
+	SIGNING_KEY_FILE="$$dir/key.pem" \
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 

@@ -155,6 +155,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "tenants.middleware.TenantAuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "oauth_clients.cors.CorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -239,6 +240,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Signing keys -------------------------------------------------------------------
+# RSA keys for access tokens (JWT, RS256) and OpenID Connect ID tokens. Every
+# worker and instance must use the same files. `make run` creates a
+# development key in var/ before the server starts.
+SIGNING_KEY_FILE = env_str("SIGNING_KEY_FILE") or (
+    str(BASE_DIR / "var" / "signing-key.pem") if DEBUG else None
+)
+PREVIOUS_SIGNING_KEY_FILES = env_list("PREVIOUS_SIGNING_KEY_FILES")
+if not SIGNING_KEY_FILE:
+    raise ImproperlyConfigured(
+        "SIGNING_KEY_FILE must name a PEM file with the RSA private key that signs tokens "
+        "(create one with `python manage.py generate_signing_key PATH`)."
+    )
+_SIGNING_KEY_MISSING = DEBUG and not Path(SIGNING_KEY_FILE).exists()
+if _SIGNING_KEY_MISSING:
+    # Development only: lets `manage.py generate_signing_key` itself start.
+    SIGNING_KEY_PEM = ""
+else:
+    from oauth_clients.keys import read_pem
+
+    SIGNING_KEY_PEM = read_pem(SIGNING_KEY_FILE, "SIGNING_KEY_FILE")
+PREVIOUS_SIGNING_KEY_PEMS = [
+    read_pem(path, "PREVIOUS_SIGNING_KEY_FILES") for path in PREVIOUS_SIGNING_KEY_FILES
+]
+
 # --- OAuth (django-oauth-toolkit) -------------------------------------------------
 # All five swappable models carry the tenant they were issued at.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth_clients.OAuthClient"
@@ -278,6 +304,22 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    # Our glue (oauth_clients/oauth/): the tenant, our secrets, JWT access tokens.
+    "OAUTH2_BACKEND_CLASS": "oauth_clients.oauth.backend.TenantOAuthLibCore",
+    "OAUTH2_VALIDATOR_CLASS": "oauth_clients.oauth.validator.TenantOAuth2Validator",
+    "OAUTH2_SERVER_CLASS": "oauth_clients.oauth.server.Server",
+    "OIDC_SERVER_CLASS": "oauth_clients.oauth.server.Server",
+    "ACCESS_TOKEN_GENERATOR": "oauth_clients.oauth.tokens.generate_access_token",
+    # Refresh tokens stay opaque random strings (oauthlib would otherwise reuse
+    # the access token generator for them).
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": SIGNING_KEY_PEM,
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": PREVIOUS_SIGNING_KEY_PEMS,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
 }
 
 # --- Logging ----------------------------------------------------------------------

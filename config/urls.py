@@ -3,8 +3,9 @@
 Region hosts use ``config.urls_region`` (chosen by ``TenantMiddleware``).
 """
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from oauth_clients import api
 from tenants import views as tenant_views
 
 urlpatterns = [
@@ -12,4 +13,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls")),
     path("console/integration/oauth/", include("oauth_clients.urls")),
+    path("account/apps/", include("consent.urls")),
+    path("", include("oauth_clients.oauth.urls")),
+    path("api/v1/users/me", api.users_me, name="api-users-me"),
+    re_path(r"^api/(?P<path>.*)$", api.not_found),
 ]

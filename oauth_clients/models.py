@@ -9,6 +9,7 @@ client its owner tenant, a code or token the tenant where it was issued.
 import hashlib
 import hmac
 import secrets
+import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -91,6 +92,14 @@ class OAuthClient(AbstractApplication):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deleted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The identity of a machine-to-machine client's own tokens.
+    service_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="service_client",
+    )
 
     objects = ApplicationManager.from_queryset(OAuthClientQuerySet)()
 
@@ -109,6 +118,8 @@ class OAuthClient(AbstractApplication):
             self.CLIENT_CONFIDENTIAL if self.app_type == self.AppType.WEB else self.CLIENT_PUBLIC
         )
         self.authorization_grant_type = self.GRANT_AUTHORIZATION_CODE
+        # ID tokens are signed with the platform's RSA key.
+        self.algorithm = self.RS256_ALGORITHM
         if self.app_type != self.AppType.WEB:
             self.machine_to_machine = False
         super().save(*args, **kwargs)
@@ -171,6 +182,29 @@ class OAuthClient(AbstractApplication):
             )
         if errors:
             raise ValidationError(errors)
+
+    def redirect_uri_allowed(self, uri: str) -> bool:
+        """Exact, case-sensitive match with a registered URL (RFC 9700 §4.1.3).
+
+        The one tolerance: the port of a loopback http URL, which a native app
+        picks at run time (RFC 8252 §7.3).
+        """
+        registered = self.redirect_uri_list
+        if uri in registered:
+            return True
+        if not uris.is_loopback_http(uri):
+            return False
+        wanted = uris.without_port(uri)
+        return any(
+            uris.is_loopback_http(candidate) and uris.without_port(candidate) == wanted
+            for candidate in registered
+        )
+
+    def is_usable(self, request) -> bool:
+        """DOT's checkpoint at authorize, token and revocation: a live client of this tenant."""
+        from oauth_clients.oauth.request import tenant_of
+
+        return self.deleted_at is None and self.tenant_id == tenant_of(request).pk
 
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of registered loopback or private-use redirect URLs."""
@@ -272,6 +306,12 @@ class ClientSecret(models.Model):
 
 class AuthorizationCode(AbstractGrant):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # A redeemed code is kept, marked used, until it expires: a second
+    # redemption is then recognised as a replay (RFC 6749 §4.1.2).
+    used_at = models.DateTimeField(null=True, blank=True)
+    # Every token issued from this code (and from their refreshes) carries this
+    # family, so a replay of the code revokes them all.
+    token_family = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -283,6 +323,7 @@ class AccessToken(AbstractAccessToken):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
     # The JWT's "jti": how a signed token is found again to revoke it.
     jti = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_family = models.UUIDField(null=True, blank=True, db_index=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -292,6 +333,9 @@ class AccessToken(AbstractAccessToken):
 
 class RefreshToken(AbstractRefreshToken):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # When the family (the first token of the chain of rotations) was issued:
+    # the family's absolute lifetime counts from here, not from the last refresh.
+    family_started_at = models.DateTimeField(null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -306,3 +350,37 @@ class IDToken(AbstractIDToken):
 
     class Meta(AbstractIDToken.Meta):
         swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class RevokedToken(models.Model):
+    """Access tokens (JWTs, by ``jti``) revoked before they expire.
+
+    Every process keeps this list in memory and refreshes it at most once a
+    second, so a bearer check needs no database round trip for revocation.
+    Rows can go once the token has expired.
+    """
+
+    jti = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.jti
+
+
+class AllowedOrigin(models.Model):
+    """The allowed origins of SPA clients, indexed for CORS.
+
+    A preflight request carries no client_id, so the origin alone is looked up.
+    """
+
+    client = models.ForeignKey(OAuthClient, on_delete=models.CASCADE, related_name="origin_rows")
+    origin = models.CharField(max_length=2000, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "origin"], name="allowedorigin_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.origin

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from oauth_clients.models import (
     AccessToken,
+    AllowedOrigin,
     AuthorizationCode,
     ClientSecret,
     ConnectionConfig,
@@ -24,7 +26,8 @@ from oauth_clients.models import (
     RefreshToken,
     secret_digest,
 )
-from tenants.models import Tenant
+from oauth_clients.oauth.revocation import record_revocations
+from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
 
 SECRET_RANDOM_BYTES = 36  # 72 hex characters: 268 random bits besides the 5-character hint
@@ -79,6 +82,8 @@ def create_client(
     client = OAuthClient(tenant=tenant, app_type=app_type, created_by=actor, updated_by=actor)
     _apply(client, data)
     client.save()
+    _sync_origins(client)
+    _sync_service_identity(client)
     ConnectionConfig.objects.create(
         client=client,
         tenant=tenant,
@@ -99,11 +104,50 @@ def update_client(client: OAuthClient, data: ClientData, *, actor) -> OAuthClien
     _apply(client, data)
     client.updated_by = actor
     client.save()
+    _sync_origins(client)
+    _sync_service_identity(client)
     ConnectionConfig.objects.filter(client=client, tenant=client.tenant).update(
         consent_method=data.consent_method, updated_at=timezone.now()
     )
     record_event(client.tenant, "oauth_client.updated", actor=actor, target=client)
     return client
+
+
+def _sync_origins(client: OAuthClient) -> None:
+    """Keep the indexed origin table (read by CORS preflights) equal to the client's list."""
+    AllowedOrigin.objects.filter(client=client).exclude(
+        origin__in=client.allowed_origin_list
+    ).delete()
+    existing = set(AllowedOrigin.objects.filter(client=client).values_list("origin", flat=True))
+    AllowedOrigin.objects.bulk_create(
+        [
+            AllowedOrigin(client=client, origin=o)
+            for o in client.allowed_origin_list
+            if o not in existing
+        ]
+    )
+
+
+def _sync_service_identity(client: OAuthClient) -> None:
+    """A machine-to-machine client acts as its own service account, an admin of its tenant.
+
+    Turning machine-to-machine off removes the membership, which ends the
+    client's own tokens at once (bearer checks look the member up).
+    """
+    if client.machine_to_machine:
+        if client.service_user is None:
+            client.service_user = User.objects.create(
+                email=f"{client.client_id}@clients.{client.tenant.hostname}",
+                name=client.name,
+                is_service=True,
+                password=make_password(None),
+            )
+            client.save(update_fields=["service_user"])
+        Membership.objects.get_or_create(
+            tenant=client.tenant, user=client.service_user, defaults={"role": Membership.Role.ADMIN}
+        )
+    elif client.service_user is not None:
+        Membership.objects.filter(tenant=client.tenant, user=client.service_user).delete()
 
 
 def _add_secret(
@@ -193,7 +237,11 @@ def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
     now = timezone.now()
     OAuthClient.objects.filter(pk__in=pks).update(deleted_at=now, updated=now, updated_by=actor)
     # Every token row of these clients goes; nothing else references them, so the
-    # statements need no cascade (foreign keys are checked at commit).
+    # statements need no cascade (foreign keys are checked at commit). The
+    # access tokens' jtis go on the revocation list first: they are JWTs.
+    record_revocations(AccessToken.objects.filter(application__in=pks))
+    # A machine-to-machine client's service account stops being a member.
+    Membership.objects.filter(tenant=tenant, user__service_client__in=pks).delete()
     for model in (ClientSecret, AuthorizationCode, RefreshToken, AccessToken, IDToken):
         model.objects.filter(**{_client_field(model): pks})._raw_delete(model.objects.db)
     # One audit entry for the whole deletion keeps the statement count constant;
@@ -213,3 +261,20 @@ def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
 
 def _client_field(model) -> str:
     return "client__in" if model is ClientSecret else "application__in"
+
+
+@transaction.atomic
+def revoke_tokens(tenant: Tenant, *, client: OAuthClient | None = None, user=None) -> None:
+    """Revoke the access and refresh tokens issued at ``tenant`` (to a client, for a user)."""
+    filters = {}
+    if client is not None:
+        filters["application"] = client
+    if user is not None:
+        filters["user"] = user
+    now = timezone.now()
+    access_tokens = AccessToken.objects.for_tenant(tenant).filter(**filters)
+    record_revocations(access_tokens)
+    RefreshToken.objects.for_tenant(tenant).filter(revoked__isnull=True, **filters).update(
+        revoked=now, updated=now, access_token=None
+    )
+    access_tokens.delete()

@@ -29,6 +29,17 @@ HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!
 PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$")
 
 
+def without_port(url: str) -> str:
+    """The URL with the port of its authority removed (for loopback matching)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if netloc.startswith("["):
+        host = netloc[: netloc.find("]") + 1]
+    else:
+        host = netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
+    return parts._replace(netloc=host).geturl()
+
+
 def _has_space_or_control(value: str) -> bool:
     return any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value)
 

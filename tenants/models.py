@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.core.validators import RegexValidator
@@ -48,6 +50,9 @@ class User(AbstractBaseUser):
     email = models.EmailField(_("email"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The identity of a machine-to-machine OAuth client (client credentials):
+    # no usable password, never signs in through a form.
+    is_service = models.BooleanField(default=False)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
@@ -129,6 +134,9 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # The opaque, stable "sub" of this user's tokens at this tenant: it says
+    # nothing about the user and differs between tenants.
+    subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = TenantScopedQuerySet.as_manager()

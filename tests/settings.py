@@ -1,6 +1,19 @@
 """Test settings: production settings with a test environment, not a second configuration."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
+
+if "SIGNING_KEY_FILE" not in os.environ:
+    # A throwaway signing key for this test run (the real ones are never committed).
+    from oauth_clients.keys import write_private_key
+
+    _key_dir = tempfile.mkdtemp(prefix="oauth-console-test-keys-")
+    atexit.register(shutil.rmtree, _key_dir, ignore_errors=True)
+    write_private_key(Path(_key_dir) / "signing-key.pem")
+    os.environ["SIGNING_KEY_FILE"] = str(Path(_key_dir) / "signing-key.pem")
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CLIENT_SECRET_DIGEST_KEY", "test-client-secret-digest-key")

@@ -1,0 +1,181 @@
+"""The authorization endpoint with its sign-in and consent screens, and the user's own grants."""
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.http import OAuth2ResponseRedirect
+from oauth2_provider.oauth2_backends import _add_iss_to_redirect
+
+from consent import services
+from consent.models import ConsentGrant
+from oauth_clients.models import OAuthClient
+from tenants.decorators import tenant_member_required
+from tenants.scoping import get_scoped_or_404, scoped
+
+
+def _without_prompt(request: HttpRequest, value: str) -> str:
+    """The current URL with one value taken out of ``prompt``."""
+    parts = urlsplit(request.get_full_path())
+    query = []
+    for key, item in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "prompt":
+            item = " ".join(p for p in item.split() if p != value)
+            if not item:
+                continue
+        query.append((key, item))
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+@method_decorator(never_cache, name="dispatch")
+class AuthorizationView(dot_views.AuthorizationView):
+    """``/oauth/authorize`` (RFC 6749 §4.1.1) on a tenant host.
+
+    DOT and oauthlib validate the request; this view decides whether to ask:
+    the tenant's consent method for the client and the user's recorded
+    grants, never the client-controlled ``approval_prompt``. Every redirect
+    to the client carries ``iss`` (RFC 9207), errors included.
+    """
+
+    template_name = "consent/authorize.html"
+
+    def get_login_url(self):
+        return reverse("tenants:login")
+
+    def redirect(self, redirect_to, application):
+        return OAuth2ResponseRedirect(
+            _add_iss_to_redirect(redirect_to, self.request.tenant.base_url),
+            application.get_allowed_schemes() if application else ["https"],
+        )
+
+    def handle_prompt_login(self):
+        # prompt=login: sign in again even with a session (OpenID Connect Core §3.1.2.1).
+        logout(self.request)
+        return redirect_to_login(_without_prompt(self.request, "login"), self.get_login_url())
+
+    def error_redirect(self, credentials, application, error: str, description: str):
+        params = {"error": error, "error_description": description}
+        if credentials.get("state"):
+            params["state"] = credentials["state"]
+        uri = credentials["redirect_uri"]
+        return self.redirect(f"{uri}{'&' if '?' in uri else '?'}{urlencode(params)}", application)
+
+    def get(self, request, *args, **kwargs):
+        prompt = set(request.GET.get("prompt", "").split())
+        if "login" in prompt:
+            return self.handle_prompt_login()
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application: OAuthClient = credentials["request"].client
+        tenant = request.tenant
+        if not services.needs_consent(tenant, request.user, application, scopes, prompt):
+            return self.authorize(credentials, scopes, application)
+        if "none" in prompt:
+            return self.error_redirect(
+                credentials, application, "consent_required", "The user has not consented yet."
+            )
+        self.oauth2_data = {
+            "client_id": credentials["client_id"],
+            "redirect_uri": credentials["redirect_uri"],
+            "response_type": credentials["response_type"],
+            "state": credentials.get("state"),
+            "code_challenge": credentials.get("code_challenge"),
+            "code_challenge_method": credentials.get("code_challenge_method"),
+            "nonce": credentials.get("nonce"),
+            "scopes": scopes,
+        }
+        form = self.get_form(self.get_form_class())
+        return self.render_to_response(self.consent_context(form, application, scopes))
+
+    def consent_context(self, form, application, scopes) -> dict:
+        descriptions = services.scope_descriptions()
+        return {
+            "form": form,
+            "application": application,
+            "owner": application.tenant,
+            "scopes": [(scope, descriptions.get(scope, scope)) for scope in scopes],
+        }
+
+    def authorize(self, credentials, scopes, application):
+        credentials = {
+            key: value
+            for key, value in credentials.items()
+            if key
+            in {
+                "client_id",
+                "redirect_uri",
+                "response_type",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "nonce",
+                "claims",
+            }
+            and value is not None
+        }
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=self.request, scopes=" ".join(scopes), credentials=credentials, allow=True
+            )
+        except OAuthToolkitError as error:
+            return self.error_response(error, application)
+        return self.redirect(uri, application)
+
+    def form_valid(self, form):
+        """The consent form's Allow or Deny (a CSRF-protected POST of the signed-in user)."""
+        response = super().form_valid(form)
+        location = response.get("Location", "")
+        granted = form.cleaned_data.get("allow") and "code=" in location
+        if granted:
+            client = (
+                scoped(self.request, OAuthClient)
+                .filter(client_id=form.cleaned_data["client_id"])
+                .first()
+            )
+            if client is not None:
+                services.record_consent(
+                    self.request.tenant,
+                    self.request.user,
+                    client,
+                    form.cleaned_data["scope"].split(),
+                )
+        return response
+
+
+@never_cache
+@require_safe
+@tenant_member_required
+def account_apps(request: HttpRequest) -> HttpResponse:
+    """``/account/apps/``: the applications this user has allowed at this tenant."""
+    grants = (
+        scoped(request, ConsentGrant)
+        .filter(user=request.user, client__deleted_at__isnull=True)
+        .select_related("client", "client__tenant")
+        .order_by("client__name")
+    )
+    descriptions = services.scope_descriptions()
+    for grant in grants:
+        grant.scope_items = [(s, descriptions.get(s, s)) for s in grant.scope_list]
+    return render(request, "consent/account_apps.html", {"grants": grants})
+
+
+@require_POST
+@tenant_member_required
+def account_app_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = get_scoped_or_404(request, ConsentGrant, pk=pk, user=request.user)
+    name = grant.client.name
+    services.revoke_consent(grant)
+    messages.success(request, _("%(name)s can no longer use your account.") % {"name": name})
+    return redirect("consent:account_apps")

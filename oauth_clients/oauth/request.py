@@ -1,0 +1,15 @@
+"""Reading our context off oauthlib's request object."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+# The key under which the backend hands the resolved tenant to oauthlib. It is
+# not an HTTP header name (those arrive as HTTP_*), so no client can set it.
+TENANT_KEY = "oauth_clients.tenant"
+
+
+def tenant_of(request):
+    """The tenant whose host received this oauthlib request."""
+    tenant = request.headers.get(TENANT_KEY)
+    if tenant is None:
+        raise ImproperlyConfigured("OAuth request without a tenant: is TenantOAuthLibCore in use?")
+    return tenant

@@ -1,0 +1,437 @@
+"""Our OAuth2Validator: DOT's, bound to the tenant and to our client secrets.
+
+Configured as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each override
+names the RFC rule it implements; everything else is DOT's and oauthlib's.
+"""
+
+import base64
+import binascii
+import hashlib
+import logging
+from datetime import timedelta
+from urllib.parse import unquote_plus
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import F
+from django.utils import timezone
+from oauth2_provider.models import set_token_value
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors
+
+from oauth_clients.models import (
+    AccessToken,
+    AuthorizationCode,
+    ClientSecret,
+    IDToken,
+    OAuthClient,
+    RefreshToken,
+)
+from oauth_clients.oauth.request import tenant_of
+from oauth_clients.oauth.revocation import record_revocations
+from tenants.models import Membership
+from tenants.services import record_event
+
+log = logging.getLogger(__name__)
+
+# Secrets' last-used time is written at most this often (a write per token
+# request would be a hot-path cost for nothing).
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A burst of failed client authentications worth an audit entry.
+FAILED_AUTH_BURST = 10
+FAILED_AUTH_WINDOW_SECONDS = 60
+
+
+def _checksum(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TenantOAuth2Validator(OAuth2Validator):
+    # --- Clients -----------------------------------------------------------------
+    def _decode_basic_auth(self, request) -> tuple[str, str] | None:
+        """(client_id, secret) from an HTTP Basic header (RFC 6749 §2.3.1), or None."""
+        encoded = self._extract_basic_auth(request)
+        if not encoded:
+            return None
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+            client_id, secret = decoded.split(":", 1)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return ("", "")
+        return unquote_plus(client_id), unquote_plus(secret)
+
+    def client_authentication_required(self, request, *args, **kwargs):
+        """Confidential clients authenticate; so does any request that sends a secret.
+
+        A refresh request may omit client_id (RFC 6749 §6): the client is then
+        the refresh token's own.
+        """
+        refresh_without_client_id = (
+            request.grant_type == "refresh_token"
+            and not request.client_id
+            and not self._extract_basic_auth(request)
+        )
+        if refresh_without_client_id:
+            refresh = self._find_refresh_token(request.refresh_token, request)
+            if refresh is not None:
+                request.client_id = refresh.application.client_id
+        if self._extract_basic_auth(request) or request.client_secret is not None:
+            return True
+        client = self._load_application(request.client_id, request) if request.client_id else None
+        if client is None:
+            return True  # unknown client: authenticating it fails with invalid_client
+        return client.is_confidential
+
+    def authenticate_client(self, request, *args, **kwargs):
+        """Client authentication with one of the client's current secrets (RFC 6749 §2.3.1).
+
+        HTTP Basic or client_id + client_secret in the body, never both
+        (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
+        A public client that sends a secret is refused. Secrets are compared
+        as HMAC digests in constant time: microseconds, not a password hash.
+        """
+        basic = self._decode_basic_auth(request)
+        request.tried_basic_auth = basic is not None
+        if basic is not None and request.client_secret is not None:
+            raise errors.InvalidRequestError(
+                description="Use one client authentication method, not both.", request=request
+            )
+        if basic is not None:
+            client_id, secret = basic
+            if request.client_id and request.client_id != client_id:
+                return False
+        else:
+            client_id, secret = request.client_id, request.client_secret
+        if not client_id or secret is None:
+            return False
+        client = self._load_application(client_id, request)
+        if client is None:
+            return False
+        request.client_id = client_id
+        if not client.is_confidential:
+            return False
+        now = timezone.now()
+        for stored in ClientSecret.objects.filter(client=client):
+            if not stored.is_expired(now) and stored.matches(secret):
+                if stored.last_used_at is None or now - stored.last_used_at >= LAST_USED_RESOLUTION:
+                    ClientSecret.objects.filter(pk=stored.pk).update(last_used_at=now)
+                return True
+        self._note_failed_authentication(client, request)
+        return False
+
+    def _note_failed_authentication(self, client: OAuthClient, request) -> None:
+        key = f"failed-client-auth:{client.pk}"
+        cache.add(key, 0, FAILED_AUTH_WINDOW_SECONDS)
+        try:
+            failures = cache.incr(key)
+        except ValueError:
+            return
+        if failures == FAILED_AUTH_BURST:
+            record_event(
+                client.tenant,
+                "oauth_client.authentication_failures",
+                actor=None,
+                target=client,
+                failures=failures,
+                window_seconds=FAILED_AUTH_WINDOW_SECONDS,
+            )
+
+    def authenticate_client_id(self, client_id, request, *args, **kwargs):
+        """A public client identifies itself by client_id alone (and proves itself with PKCE)."""
+        client = self._load_application(client_id, request)
+        return client is not None and not client.is_confidential
+
+    def validate_client_id(self, client_id, request, *args, **kwargs):
+        return self._load_application(client_id, request) is not None
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type == "client_credentials" and not request.client.machine_to_machine:
+            return False
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def is_origin_allowed(self, client_id, origin, request, *args, **kwargs):
+        # CORS is answered by oauth_clients.cors for every endpoint alike.
+        return False
+
+    # --- Scopes and redirect URLs ---------------------------------------------------
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        """Only scopes the client is allowed (RFC 6749 §3.3); otherwise invalid_scope."""
+        return set(scopes) <= set(client.allowed_scope_list)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        """An empty scope means the client's allowed scopes, except offline_access."""
+        return [s for s in request.client.allowed_scope_list if s != "offline_access"]
+
+    def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
+        return request.client.redirect_uri_allowed(redirect_uri)
+
+    def validate_silent_login(self, request):
+        # OpenID prompt=none: the authorize view answers login_required itself
+        # before oauthlib sees an unauthenticated request.
+        return True
+
+    def validate_silent_authorization(self, request):
+        # The authorize view decides consent_required from the consent method.
+        return True
+
+    # --- Authorization codes ----------------------------------------------------------
+    def _create_authorization_code(self, request, code, expires=None):
+        expires = expires or timezone.now() + timedelta(
+            seconds=settings.OAUTH2_PROVIDER["AUTHORIZATION_CODE_EXPIRE_SECONDS"]
+        )
+        return AuthorizationCode.objects.create(
+            tenant=tenant_of(request),
+            application=request.client,
+            user=request.user,
+            code=code["code"],
+            expires=expires,
+            redirect_uri=request.redirect_uri,
+            scope=" ".join(request.scopes),
+            code_challenge=request.code_challenge or "",
+            code_challenge_method=request.code_challenge_method or "",
+            nonce=request.nonce or "",
+            claims="{}",
+        )
+
+    def _grant(self, code, request) -> AuthorizationCode | None:
+        """The code's row, locked for this token request (one redemption at a time)."""
+        cached = getattr(request, "grant_row", None)
+        if cached is not None and cached.code == code:
+            return cached
+        grant = (
+            AuthorizationCode.objects.select_for_update()
+            .filter(code=code, application=request.client, tenant=tenant_of(request))
+            .select_related("user")
+            .first()
+        )
+        request.grant_row = grant
+        return grant
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        """A live, unused code of this client and tenant (RFC 6749 §4.1.3).
+
+        A second redemption is refused, and revokes every token issued from
+        the first (RFC 6749 §4.1.2). A code_verifier for a code issued without
+        a challenge is a PKCE downgrade (RFC 9700 §4.8) and is refused.
+        """
+        grant = self._grant(code, request)
+        if grant is None or grant.is_expired():
+            return False
+        if grant.used_at is not None:
+            self._revoke_family(grant.token_family)
+            record_event(
+                grant.tenant,
+                "oauth_client.code_replayed",
+                actor=None,
+                target=client,
+                user_id=grant.user_id,
+            )
+            return False
+        if request.code_verifier is not None and not grant.code_challenge:
+            return False
+        if not self._is_active_member(grant.user, grant.tenant):
+            return False
+        request.scopes = grant.scope.split()
+        request.user = grant.user
+        request.token_family = grant.token_family
+        if grant.nonce:
+            request.nonce = grant.nonce
+        return True
+
+    def get_code_challenge(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code, request):
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
+
+    def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
+        """The redirect_uri of the authorization request, to the letter (RFC 6749 §4.1.3)."""
+        request = kwargs.get("request") or args[-1]
+        grant = self._grant(code, request)
+        return grant is not None and grant.redirect_uri == redirect_uri
+
+    def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
+        """Mark the code used (kept until it expires, so a replay is recognised)."""
+        updated = AuthorizationCode.objects.filter(
+            code=code, application=request.client, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if not updated:
+            raise errors.InvalidGrantError(request=request)
+
+    def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
+        grant = AuthorizationCode.objects.filter(code=code, tenant=tenant_of(request)).first()
+        return grant.scope.split() if grant else []
+
+    def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
+        grant = AuthorizationCode.objects.filter(code=code, tenant=tenant_of(request)).first()
+        return (grant.nonce or None) if grant else None
+
+    # --- Tokens -------------------------------------------------------------------------
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """Refresh tokens only with offline_access (DOT would always issue one)."""
+        if "offline_access" not in token.get("scope", "").split():
+            token.pop("refresh_token", None)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        id_token = token.get("id_token")
+        if id_token:
+            id_token = self._load_id_token(id_token)
+        access_token = AccessToken(
+            tenant=tenant_of(request),
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            id_token=id_token,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            jti=getattr(request, "access_token_jti", None),
+            token_family=getattr(request, "token_family", None),
+        )
+        set_token_value(access_token, token["access_token"])
+        access_token.save()
+        return access_token
+
+    def _create_refresh_token(
+        self, request, refresh_token_code, access_token, previous_refresh_token
+    ):
+        if previous_refresh_token is not None:
+            family = previous_refresh_token.token_family
+            started = previous_refresh_token.family_started_at
+        else:
+            family = getattr(request, "token_family", None)
+            started = timezone.now()
+        refresh_token = RefreshToken(
+            tenant=tenant_of(request),
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=family,
+            family_started_at=started,
+        )
+        set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save()
+        return refresh_token
+
+    def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        return IDToken.objects.create(
+            tenant=tenant_of(request),
+            user=request.user,
+            scope=request.scope or " ".join(request.scopes),
+            expires=expires,
+            jti=jti,
+            application=request.client,
+        )
+
+    def _find_refresh_token(self, token, request) -> RefreshToken | None:
+        if not token:
+            return None
+        return (
+            RefreshToken.objects.filter(token_checksum=_checksum(token), tenant=tenant_of(request))
+            .select_related("application", "user", "access_token")
+            .order_by(F("revoked").desc(nulls_first=True))
+            .first()
+        )
+
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """A live refresh token of this client and tenant (RFC 6749 §6).
+
+        The row is locked, so of two concurrent refreshes one rotates and the
+        other finds it revoked. A rotated token presented again revokes its
+        whole family (RFC 9700 §4.14.2). The family lives at most
+        REFRESH_TOKEN_EXPIRE_SECONDS from its first token, however often it
+        is refreshed.
+        """
+        found = self._find_refresh_token(refresh_token, request)
+        if found is None:
+            return False
+        rt = (
+            RefreshToken.objects.select_for_update()
+            .select_related("application", "user", "access_token")
+            .get(pk=found.pk)
+        )
+        if rt.application_id != client.pk:
+            return False
+        if rt.revoked is not None:
+            self._revoke_family(rt.token_family)
+            record_event(
+                rt.tenant,
+                "oauth_client.refresh_family_revoked",
+                actor=None,
+                target=client,
+                user_id=rt.user_id,
+            )
+            return False
+        lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
+        if (
+            rt.family_started_at
+            and rt.family_started_at + timedelta(seconds=lifetime) <= timezone.now()
+        ):
+            return False
+        if not self._is_active_member(rt.user, tenant_of(request)):
+            return False
+        request.user = rt.user
+        request.refresh_token = refresh_token
+        request.refresh_token_instance = rt
+        request.token_family = rt.token_family
+        return True
+
+    def get_original_scopes(self, refresh_token, request, *args, **kwargs):
+        rt = request.refresh_token_instance
+        if rt.access_token is not None:
+            return rt.access_token.scope.split()
+        previous = AccessToken.objects.filter(source_refresh_token=rt).first()
+        return previous.scope.split() if previous else []
+
+    def _revoke_family(self, family) -> None:
+        """Revoke every access and refresh token of a family (replay or reuse detected)."""
+        if family is None:
+            return
+        access_tokens = AccessToken.objects.filter(token_family=family)
+        record_revocations(access_tokens)
+        RefreshToken.revoke_family(family)
+        access_tokens.delete()
+
+    def _is_active_member(self, user, tenant) -> bool:
+        return (
+            user is not None
+            and user.is_active
+            and Membership.objects.for_tenant(tenant).filter(user=user).exists()
+        )
+
+    # --- Bearer tokens (userinfo) ------------------------------------------------------
+    def validate_bearer_token(self, token, scopes, request):
+        """A signed, live access token of this tenant (RFC 6750, RFC 9068) with the scopes."""
+        from oauth_clients.oauth.resource import authenticate_bearer
+
+        result = authenticate_bearer(token, tenant_of(request), scopes)
+        if result.error:
+            request.oauth2_error = {"error": result.error, "error_description": result.description}
+            return False
+        request.user = result.user
+        request.scopes = sorted(result.claims.scopes)
+        request.access_token_claims = result.claims
+        return True
+
+    # --- OpenID Connect -----------------------------------------------------------------
+    def get_oidc_issuer_endpoint(self, request):
+        return tenant_of(request).base_url
+
+    def get_claim_dict(self, request):
+        claims = {
+            "sub": lambda r: str(
+                Membership.objects.for_tenant(tenant_of(r))
+                .filter(user=r.user)
+                .values_list("subject", flat=True)
+                .get()
+            ),
+            "name": lambda r: r.user.name,
+            "email": lambda r: r.user.email,
+            "email_verified": lambda r: True,
+        }
+        return claims
+
+    def get_discovery_claims(self, request):
+        return ["sub", "name", "email", "email_verified"]

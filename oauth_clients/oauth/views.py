@@ -1,0 +1,273 @@
+"""The token-side endpoints on every tenant host: token, revocation, introspection,
+discovery, JWKS and userinfo.
+
+DOT's views where they fit (subclassed for the tenant and our error shape),
+our own where DOT's answer differs from what we promise (introspection,
+discovery documents built from the tenant's issuer).
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_safe
+from django.views.generic import View
+from oauth2_provider import views as dot_views
+from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.oauth2.rfc6749 import errors
+
+from oauth_clients.models import RefreshToken
+from oauth_clients.oauth.backend import parse_body
+from oauth_clients.oauth.tokens import verify_access_token
+
+ERROR_TITLES = {
+    "invalid_request": "Invalid request",
+    "invalid_client": "Client authentication failed",
+    "invalid_grant": "Invalid grant",
+    "unauthorized_client": "Unauthorized client",
+    "unsupported_grant_type": "Unsupported grant type",
+    "invalid_scope": "Invalid scope",
+    "access_denied": "Access denied",
+    "invalid_token": "Invalid token",
+    "insufficient_scope": "Insufficient scope",
+}
+
+
+def oauth_error_body(error: str, description: str, status: int) -> dict:
+    """RFC 6749 §5.2 fields, plus the ``errors`` list the product's own clients read."""
+    return {
+        "error": error,
+        "error_description": description,
+        "errors": [
+            {
+                "code": error,
+                "title": ERROR_TITLES.get(error, error.replace("_", " ").capitalize()),
+                "detail": description,
+                "status": str(status),
+            }
+        ],
+    }
+
+
+def oauth_response(
+    request: HttpRequest, headers: dict, body: str | None, status: int
+) -> HttpResponse:
+    """An oauthlib answer as a Django response, errors in our shape, never cached."""
+    content = body or ""
+    if status >= 400 and content:
+        try:
+            data = json.loads(content)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and "error" in data:
+            description = data.get("error_description") or ERROR_TITLES.get(data["error"], "")
+            content = json.dumps(oauth_error_body(data["error"], description, status))
+    response = HttpResponse(content, status=status, content_type="application/json")
+    for name, value in headers.items():
+        if name.lower() != "content-type":
+            response[name] = value
+    if status == 401 and request.headers.get("Authorization", "").startswith("Basic "):
+        # RFC 6749 §5.2: invalid_client after HTTP Basic answers with its challenge.
+        response["WWW-Authenticate"] = 'Basic realm="oauth"'
+    response["Cache-Control"] = "no-store"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def body_error(error: errors.OAuth2Error) -> HttpResponse:
+    response = JsonResponse(
+        oauth_error_body(error.error, error.description, error.status_code),
+        status=error.status_code,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+SENSITIVE = ("client_secret", "code", "refresh_token", "code_verifier", "token")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(sensitive_post_parameters(*SENSITIVE), name="dispatch")
+class TokenView(dot_views.TokenView):
+    """``POST /oauth/token`` (RFC 6749 §3.2), form or JSON body.
+
+    One transaction per request: the code or refresh token row is locked, so
+    concurrent redemptions yield exactly one token and no orphan rows.
+    """
+
+    def post(self, request, *args, **kwargs):
+        try:
+            params = dict(parse_body(request))
+        except errors.OAuth2Error as error:
+            return body_error(error)
+        if not params.get("grant_type"):
+            return body_error(
+                errors.InvalidRequestError(description="Missing grant_type parameter.")
+            )
+        with transaction.atomic():
+            _url, headers, body, status = self.create_token_response(request)
+        return oauth_response(request, headers, body, status)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(sensitive_post_parameters(*SENSITIVE), name="dispatch")
+class RevokeTokenView(dot_views.RevokeTokenView):
+    """``POST /oauth/revoke`` (RFC 7009): a client revokes one of its own tokens."""
+
+    def post(self, request, *args, **kwargs):
+        try:
+            parse_body(request)
+        except errors.OAuth2Error as error:
+            return body_error(error)
+        with transaction.atomic():
+            _url, headers, body, status = self.create_revocation_response(request)
+        return oauth_response(request, headers, body, status)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(sensitive_post_parameters(*SENSITIVE), name="dispatch")
+class IntrospectView(OAuthLibMixin, View):
+    """``POST /oauth/introspect`` (RFC 7662), for an authenticated client.
+
+    ``active`` is true only for a live token of this tenant issued to the
+    calling client; anything else is ``{"active": false}`` (RFC 7662 §2.2).
+    """
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            params = dict(parse_body(request))
+        except errors.OAuth2Error as error:
+            return body_error(error)
+        server = self.get_server()
+        core = self.get_oauthlib_backend_class()(server)
+        uri, http_method, body, headers = core._extract_params(request)
+        oauth_request = OAuthlibRequest(uri, http_method, body, headers)
+        try:
+            authenticated = server.request_validator.authenticate_client(oauth_request)
+        except errors.OAuth2Error as error:
+            return body_error(error)
+        if not authenticated:
+            return oauth_response(
+                request,
+                {},
+                json.dumps(
+                    {
+                        "error": "invalid_client",
+                        "error_description": "Client authentication failed.",
+                    }
+                ),
+                401,
+            )
+        client = oauth_request.client
+        token = params.get("token", "")
+        if not token:
+            return body_error(errors.InvalidRequestError(description="Missing token parameter."))
+        response = JsonResponse(
+            self.introspect(request, client, token, params.get("token_type_hint"))
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def introspect(self, request, client, token: str, hint: str | None) -> dict:
+        claims = verify_access_token(token, request.tenant) if hint != "refresh_token" else None
+        if claims is not None:
+            if claims.client_id != client.client_id:
+                return {"active": False}
+            return {
+                "active": True,
+                "token_type": "access_token",
+                "client_id": claims.client_id,
+                "scope": " ".join(sorted(claims.scopes)),
+                "sub": claims.subject,
+                "exp": claims.expires_at,
+                "iss": request.tenant.base_url,
+                "jti": claims.jti,
+            }
+        refresh = self.live_refresh_token(request, client, token)
+        if refresh is None:
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": client.client_id,
+            "scope": refresh.access_token.scope if refresh.access_token else "",
+            "iss": request.tenant.base_url,
+        }
+
+    @staticmethod
+    def live_refresh_token(request, client, token: str):
+        return (
+            RefreshToken.objects.for_tenant(request.tenant)
+            .filter(
+                token_checksum=hashlib.sha256(token.encode()).hexdigest(),
+                application=client,
+                revoked__isnull=True,
+            )
+            .select_related("access_token")
+            .first()
+        )
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UserInfoView(dot_views.UserInfoView):
+    """``GET/POST /oauth/userinfo`` (OpenID Connect Core §5.3), with our bearer check."""
+
+
+def server_metadata(request: HttpRequest) -> dict:
+    """Authorization server metadata (RFC 8414) and OpenID provider metadata, for this tenant."""
+    issuer = request.tenant.base_url
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/oauth/authorize",
+        "token_endpoint": f"{issuer}/oauth/token",
+        "revocation_endpoint": f"{issuer}/oauth/revoke",
+        "introspection_endpoint": f"{issuer}/oauth/introspect",
+        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "scopes_supported": list(settings.OAUTH2_PROVIDER["SCOPES"]),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "name", "email", "email_verified"],
+        "prompt_values_supported": ["none", "login", "consent"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+@require_safe
+def openid_configuration(request: HttpRequest) -> JsonResponse:
+    response = JsonResponse(server_metadata(request))
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+oauth_authorization_server = openid_configuration
+
+
+class JwksView(dot_views.JwksInfoView):
+    """``GET /.well-known/jwks.json``: DOT's, listing the current and previous keys."""

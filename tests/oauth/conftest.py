@@ -1,0 +1,134 @@
+"""Fixtures for the protocol tests: clients of each type, PKCE, and the flow's steps."""
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from oauth_clients.oauth.revocation import revocations
+from tests.conftest import client_for
+from tests.factories import create_oauth_client
+
+REDIRECT = "https://app.example.com/callback"
+
+
+@pytest.fixture(autouse=True)
+def fresh_revocation_list():
+    revocations.clear()
+    yield
+    revocations.clear()
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+@dataclass
+class Registered:
+    client: object
+    secret: str | None
+    redirect_uri: str = REDIRECT
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+
+@pytest.fixture
+def web(tenant_a, alice):
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Web app",
+        redirect_uris=[REDIRECT, "http://localhost:8080/cb"],
+        allowed_scopes=["user_default", "offline_access", "openid", "profile", "email"],
+        consent_method="trusted",
+    )
+    return Registered(client, secret)
+
+
+@pytest.fixture
+def spa(tenant_a, alice):
+    client, _ = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Browser app",
+        app_type="spa",
+        redirect_uris=["https://spa.example.com/cb"],
+        allowed_origins=["https://spa.example.com"],
+        allowed_scopes=["user_default", "offline_access"],
+        consent_method="trusted",
+    )
+    return Registered(client, None, "https://spa.example.com/cb")
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def authorize_params(registered: Registered, challenge: str, **extra) -> dict:
+    params = {
+        "response_type": "code",
+        "client_id": registered.client_id,
+        "redirect_uri": registered.redirect_uri,
+        "scope": "user_default",
+        "state": "xyz",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    params.update(extra)
+    return {k: v for k, v in params.items() if v is not None}
+
+
+def authorize(http, registered: Registered, challenge: str, **extra):
+    return http.get(
+        "/oauth/authorize?" + urlencode(authorize_params(registered, challenge, **extra))
+    )
+
+
+def get_code(http, registered: Registered, **extra) -> tuple[str, str]:
+    """Run the authorization step for a signed-in user; returns (code, verifier)."""
+    verifier, challenge = pkce_pair()
+    response = authorize(http, registered, challenge, **extra)
+    assert response.status_code == 302, response.content
+    params = query_of(response["Location"])
+    assert "code" in params, params
+    return params["code"], verifier
+
+
+def basic(registered: Registered) -> str:
+    raw = f"{registered.client_id}:{registered.secret}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def redeem(http, registered: Registered, code: str, verifier: str, **extra):
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": registered.redirect_uri,
+        "code_verifier": verifier,
+    }
+    data.update(extra)
+    headers = {}
+    if registered.secret:
+        headers["HTTP_AUTHORIZATION"] = basic(registered)
+    else:
+        data["client_id"] = registered.client_id
+    return http.post("/oauth/token", {k: v for k, v in data.items() if v is not None}, **headers)
+
+
+@pytest.fixture
+def alice_http(alice, tenant_a):
+    return client_for(tenant_a, alice)
+
+
+@pytest.fixture
+def api(tenant_a):
+    """An anonymous client on tenant A's host (for the token endpoint and APIs)."""
+    return client_for(tenant_a)
