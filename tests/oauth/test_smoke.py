@@ -1,6 +1,6 @@
 import pytest
 
-from tests.oauth.conftest import get_code, query_of, redeem
+from tests.oauth.conftest import get_code, redeem
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from oauth_clients.keys import write_private_key
 
 class Command(BaseCommand):
     help = (
-        "Create an RSA private key (PEM) for signing tokens at PATH. "
-        "Does nothing if PATH exists, unless --if-missing is left out and it exists (then an error)."
+        "Create an RSA private key (PEM) for signing tokens at PATH. An existing file is "
+        "an error, or is left alone with --if-missing."
     )
 
     def add_arguments(self, parser):
