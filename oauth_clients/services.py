@@ -240,8 +240,12 @@ def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
     # statements need no cascade (foreign keys are checked at commit). The
     # access tokens' jtis go on the revocation list first: they are JWTs.
     record_revocations(AccessToken.objects.filter(application__in=pks))
-    # A machine-to-machine client's service account stops being a member.
-    Membership.objects.filter(tenant=tenant, user__service_client__in=pks).delete()
+    # A machine-to-machine client's service account stops being a member (its
+    # tokens are these clients' tokens, revoked here already: no signals needed).
+    service_members = Membership.objects.filter(tenant=tenant, user__service_client__in=pks)
+    Membership.objects.filter(pk__in=service_members.values("pk"))._raw_delete(
+        Membership.objects.db
+    )
     for model in (ClientSecret, AuthorizationCode, RefreshToken, AccessToken, IDToken):
         model.objects.filter(**{_client_field(model): pks})._raw_delete(model.objects.db)
     # One audit entry for the whole deletion keeps the statement count constant;
