@@ -59,7 +59,7 @@ check-deploy: $(VENV)/.installed-app
 messages: export DEBUG ?= 1
 messages: $(VENV)/.installed-app
 	$(BIN)/python manage.py makemessages --locale nl --no-location --no-obsolete \
-		--ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*'
+		--ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*' --ignore 'examples/*' --ignore 'bench/*'
 	$(BIN)/python manage.py compilemessages --locale nl --ignore '.venv/*'
 
 ## messages-check: fail if the committed catalogues are not current or not fully translated
