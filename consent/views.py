@@ -72,12 +72,13 @@ class AuthorizationView(dot_views.AuthorizationView):
 
     def get(self, request, *args, **kwargs):
         prompt = set(request.GET.get("prompt", "").split())
-        if "login" in prompt:
-            return self.handle_prompt_login()
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
+        if "login" in prompt:
+            # Only a valid request may end the session.
+            return self.handle_prompt_login()
         application: OAuthClient = credentials["request"].client
         tenant = request.tenant
         if not services.needs_consent(tenant, request.user, application, scopes, prompt):
@@ -134,7 +135,14 @@ class AuthorizationView(dot_views.AuthorizationView):
         return self.redirect(uri, application)
 
     def form_valid(self, form):
-        """The consent form's Allow or Deny (a CSRF-protected POST of the signed-in user)."""
+        """The consent form's Allow or Deny (a CSRF-protected POST of the signed-in user).
+
+        The posted request is validated again before DOT looks the client up.
+        """
+        try:
+            self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
         response = super().form_valid(form)
         location = response.get("Location", "")
         granted = form.cleaned_data.get("allow") and "code=" in location

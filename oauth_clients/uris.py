@@ -56,6 +56,8 @@ def is_loopback_http(url: str) -> bool:
         parts = urlsplit(url)
     except ValueError:
         return False
+    if "@" in parts.netloc or "\\" in parts.netloc:
+        return False  # userinfo: http://localhost:80@evil.test/ is not a loopback URL
     return parts.scheme == "http" and _netloc_host(parts.netloc) in LOOPBACK_HOSTS
 
 

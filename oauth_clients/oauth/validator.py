@@ -155,7 +155,16 @@ class TenantOAuth2Validator(OAuth2Validator):
 
     # --- Scopes and redirect URLs ---------------------------------------------------
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
-        """Only scopes the client is allowed (RFC 6749 §3.3); otherwise invalid_scope."""
+        """Only scopes the client is allowed (RFC 6749 §3.3); otherwise invalid_scope.
+
+        ``scope=`` (empty or only spaces) means the defaults, as a missing scope
+        does; oauthlib would pass it on as one empty scope.
+        """
+        scopes = [scope for scope in scopes if scope]
+        if not scopes:
+            request.scopes = self.get_default_scopes(client_id, request)
+            return True
+        request.scopes = scopes
         return set(scopes) <= set(client.allowed_scope_list)
 
     def get_default_scopes(self, client_id, request, *args, **kwargs):
