@@ -148,6 +148,8 @@ def _sync_service_identity(client: OAuthClient) -> None:
         )
     elif client.service_user is not None:
         Membership.objects.filter(tenant=client.tenant, user=client.service_user).delete()
+        # The client's own tokens (client credentials) carry no user row.
+        revoke_tokens(client.tenant, client=client, service_tokens=True)
 
 
 def _add_secret(
@@ -268,13 +270,18 @@ def _client_field(model) -> str:
 
 
 @transaction.atomic
-def revoke_tokens(tenant: Tenant, *, client: OAuthClient | None = None, user=None) -> None:
-    """Revoke the access and refresh tokens issued at ``tenant`` (to a client, for a user)."""
+def revoke_tokens(
+    tenant: Tenant, *, client: OAuthClient | None = None, user=None, service_tokens=False
+) -> None:
+    """Revoke the access and refresh tokens issued at ``tenant`` (to a client, for a user,
+    or a client's own client-credentials tokens)."""
     filters = {}
     if client is not None:
         filters["application"] = client
     if user is not None:
         filters["user"] = user
+    if service_tokens:
+        filters["user__isnull"] = True
     now = timezone.now()
     access_tokens = AccessToken.objects.for_tenant(tenant).filter(**filters)
     record_revocations(access_tokens)

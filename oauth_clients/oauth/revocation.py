@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.db import connection
 from django.utils import timezone
+from oauth2_provider.models import revoke_access_token
 
 from oauth_clients.models import AccessToken, RevokedToken
 
@@ -46,6 +47,10 @@ class RevocationList:
             self._since = now
             self._checked = time.monotonic()
 
+    def mark_stale(self) -> None:
+        """A revocation happened in this process: re-read the list at the next check."""
+        self._checked = float("-inf")
+
     def clear(self) -> None:
         """Forget everything (tests; the next check reads the table again)."""
         with self._lock:
@@ -73,6 +78,7 @@ def record_revocations(tokens) -> None:
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} R WHERE R.jti = U.jti)",
             [timezone.now(), *params],
         )
+    revocations.mark_stale()
 
 
 def access_token_deleted(sender, instance: AccessToken, **kwargs) -> None:
@@ -81,3 +87,11 @@ def access_token_deleted(sender, instance: AccessToken, **kwargs) -> None:
         RevokedToken.objects.get_or_create(
             jti=instance.jti, defaults={"expires_at": instance.expires}
         )
+        revocations.mark_stale()
+
+
+def revoke_jti(jti: str) -> None:
+    """Revoke one access token (and the refresh token bound to it) by its ``jti``."""
+    token = AccessToken.objects.filter(jti=jti).first()
+    if token is not None:
+        revoke_access_token(token)  # DOT's path: the bound refresh token goes too

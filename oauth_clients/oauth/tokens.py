@@ -97,10 +97,14 @@ def verify_access_token(token: str, tenant) -> AccessTokenClaims | None:
     Valid: signed RS256 by one of our keys (current or previous), typ at+jwt,
     issued by and for this tenant, not expired, not revoked.
     """
+    # A JWT is compact-serialized only (RFC 7519 §7.2); the JSON serialization
+    # would also let an unsigned header claim "typ".
+    if token.count(".") != 2 or token.lstrip().startswith("{"):
+        return None
     try:
         parsed = jws.JWS()
         parsed.deserialize(token)
-        header = parsed.jose_header
+        header = json_decode(parsed.objects["protected"])  # the signed header only
         if header.get("alg") != "RS256" or header.get("typ") != ACCESS_TOKEN_TYPE:
             return None
         key = _verification_keys().get(header.get("kid"))

@@ -15,7 +15,7 @@ urlpatterns = [
     path("oauth/token", views.TokenView.as_view(), name="token"),
     path("oauth/revoke", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/introspect", views.IntrospectView.as_view(), name="introspect"),
-    path("oauth/userinfo", views.UserInfoView.as_view(), name="user-info"),
+    path("oauth/userinfo", views.userinfo, name="user-info"),
     path(
         ".well-known/openid-configuration",
         views.openid_configuration,

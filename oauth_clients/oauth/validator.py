@@ -208,7 +208,7 @@ class TenantOAuth2Validator(OAuth2Validator):
         if cached is not None and cached.code == code:
             return cached
         grant = (
-            AuthorizationCode.objects.select_for_update()
+            AuthorizationCode.objects.select_for_update(of=("self",))
             .filter(code=code, application=request.client, tenant=tenant_of(request))
             .select_related("user")
             .first()
@@ -357,21 +357,24 @@ class TenantOAuth2Validator(OAuth2Validator):
         if found is None:
             return False
         rt = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))
             .select_related("application", "user", "access_token")
             .get(pk=found.pk)
         )
         if rt.application_id != client.pk:
             return False
         if rt.revoked is not None:
-            self._revoke_family(rt.token_family)
-            record_event(
-                rt.tenant,
-                "oauth_client.refresh_family_revoked",
-                actor=None,
-                target=client,
-                user_id=rt.user_id,
-            )
+            # A revoked token presented again: the whole family goes (RFC 9700
+            # §4.14.2). The audit trail records it when something was still live
+            # (a reuse), not when the family had already ended (after sign-out).
+            if self._revoke_family(rt.token_family):
+                record_event(
+                    rt.tenant,
+                    "oauth_client.refresh_family_revoked",
+                    actor=None,
+                    target=client,
+                    user_id=rt.user_id,
+                )
             return False
         lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
         if (
@@ -394,14 +397,22 @@ class TenantOAuth2Validator(OAuth2Validator):
         previous = AccessToken.objects.filter(source_refresh_token=rt).first()
         return previous.scope.split() if previous else []
 
-    def _revoke_family(self, family) -> None:
-        """Revoke every access and refresh token of a family (replay or reuse detected)."""
+    def _revoke_family(self, family) -> bool:
+        """Revoke every access and refresh token of a family (replay or reuse detected).
+
+        Returns whether any of them was still live.
+        """
         if family is None:
-            return
+            return False
         access_tokens = AccessToken.objects.filter(token_family=family)
+        live = (
+            access_tokens.exists()
+            or RefreshToken.objects.filter(token_family=family, revoked__isnull=True).exists()
+        )
         record_revocations(access_tokens)
         RefreshToken.revoke_family(family)
         access_tokens.delete()
+        return live
 
     def _is_active_member(self, user, tenant) -> bool:
         return (
@@ -409,20 +420,6 @@ class TenantOAuth2Validator(OAuth2Validator):
             and user.is_active
             and Membership.objects.for_tenant(tenant).filter(user=user).exists()
         )
-
-    # --- Bearer tokens (userinfo) ------------------------------------------------------
-    def validate_bearer_token(self, token, scopes, request):
-        """A signed, live access token of this tenant (RFC 6750, RFC 9068) with the scopes."""
-        from oauth_clients.oauth.resource import authenticate_bearer
-
-        result = authenticate_bearer(token, tenant_of(request), scopes)
-        if result.error:
-            request.oauth2_error = {"error": result.error, "error_description": result.description}
-            return False
-        request.user = result.user
-        request.scopes = sorted(result.claims.scopes)
-        request.access_token_claims = result.claims
-        return True
 
     # --- OpenID Connect -----------------------------------------------------------------
     def get_oidc_issuer_endpoint(self, request):

@@ -8,14 +8,16 @@ discovery documents built from the tenant's issuer).
 
 import hashlib
 import json
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 from django.views.generic import View
 from oauth2_provider import views as dot_views
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -24,7 +26,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_clients.models import RefreshToken
 from oauth_clients.oauth.backend import parse_body
-from oauth_clients.oauth.tokens import verify_access_token
+from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
+from oauth_clients.oauth.revocation import revoke_jti
+from tenants.models import Membership
 
 ERROR_TITLES = {
     "invalid_request": "Invalid request",
@@ -122,12 +126,29 @@ class RevokeTokenView(dot_views.RevokeTokenView):
 
     def post(self, request, *args, **kwargs):
         try:
-            parse_body(request)
+            params = dict(parse_body(request))
         except errors.OAuth2Error as error:
             return body_error(error)
+        if self.revokes_itself(request, params.get("token", "")):
+            return oauth_response(request, {}, "", 200)
         with transaction.atomic():
             _url, headers, body, status = self.create_revocation_response(request)
         return oauth_response(request, headers, body, status)
+
+    @staticmethod
+    def revokes_itself(request, token: str) -> bool:
+        """A live access token presented as the bearer revokes itself, without client credentials.
+
+        Holding the token is the right to end it; the product's SDKs sign out
+        this way (``Authorization: Bearer`` and the same token in the body).
+        """
+        if not token or bearer_token(request) != token:
+            return False
+        result = authenticate_bearer(token, request.tenant)
+        if result.error:
+            return False
+        revoke_jti(result.claims.jti)
+        return True
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -177,7 +198,9 @@ class IntrospectView(OAuthLibMixin, View):
         return response
 
     def introspect(self, request, client, token: str, hint: str | None) -> dict:
-        claims = verify_access_token(token, request.tenant) if hint != "refresh_token" else None
+        # The hint only orders the search (RFC 7662 §2.1): both kinds are tried.
+        access = authenticate_bearer(token, request.tenant)
+        claims = access.claims if not access.error else None
         if claims is not None:
             if claims.client_id != client.client_id:
                 return {"active": False}
@@ -204,21 +227,48 @@ class IntrospectView(OAuthLibMixin, View):
 
     @staticmethod
     def live_refresh_token(request, client, token: str):
-        return (
+        """A refresh token the token endpoint would still accept (but for the client's secret)."""
+        rt = (
             RefreshToken.objects.for_tenant(request.tenant)
             .filter(
                 token_checksum=hashlib.sha256(token.encode()).hexdigest(),
                 application=client,
                 revoked__isnull=True,
+                user__is_active=True,
             )
             .select_related("access_token")
             .first()
         )
+        if rt is None:
+            return None
+        lifetime = timedelta(seconds=settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"])
+        if rt.family_started_at and rt.family_started_at + lifetime <= timezone.now():
+            return None
+        if not Membership.objects.for_tenant(request.tenant).filter(user_id=rt.user_id).exists():
+            return None
+        return rt
 
 
-@method_decorator(csrf_exempt, name="dispatch")
-class UserInfoView(dot_views.UserInfoView):
-    """``GET/POST /oauth/userinfo`` (OpenID Connect Core §5.3), with our bearer check."""
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@require_bearer("openid")
+def userinfo(request: HttpRequest) -> JsonResponse:
+    """``GET/POST /oauth/userinfo`` (OpenID Connect Core §5.3).
+
+    The token comes from the Authorization header only (RFC 9700 §4.3.2);
+    claims follow the token's scopes (§5.4).
+    """
+    bearer = request.bearer
+    user = bearer.user
+    claims = {"sub": bearer.claims.subject}
+    if "profile" in bearer.claims.scopes:
+        claims["name"] = user.name
+    if "email" in bearer.claims.scopes and not user.is_service:
+        claims["email"] = user.email
+        claims["email_verified"] = True
+    response = JsonResponse(claims)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def server_metadata(request: HttpRequest) -> dict:
