@@ -1,0 +1,203 @@
+"""Interop tests: real OAuth client libraries against the live server, over real HTTP.
+
+The libraries talk to pytest-django's ``live_server`` on a tenant host such as
+``acme.eu.localhost:<port>``. Only the sign-in is short-cut: a Django test
+client signed in as the user opens the authorization URL the library built,
+and the ``Location`` it gets back (the callback URL with ``code``, ``state``
+and ``iss``) is handed to the library, as a browser would.
+"""
+
+import socket
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from oauth_clients.oauth.revocation import revocations
+from tests.conftest import client_for
+from tests.factories import create_oauth_client
+
+WEB_REDIRECT = "https://app.example.com/callback"
+SPA_ORIGIN = "https://spa.example.com"
+SPA_REDIRECT = f"{SPA_ORIGIN}/cb"
+# A native app listens on a loopback port it picks at run time; the server
+# matches loopback http redirect URLs with any port (RFC 8252 §7.3).
+NATIVE_REDIRECT = "http://127.0.0.1/cb"
+
+
+@pytest.fixture(autouse=True)
+def localhost_names_resolve(monkeypatch):
+    """Resolve ``*.localhost`` to 127.0.0.1 in this process, as RFC 6761 §6.3 asks.
+
+    Browsers do; glibc here does not (``socket.getaddrinfo("acme.eu.localhost",
+    80)`` fails). Every HTTP library below resolves through
+    ``socket.getaddrinfo``, so they connect to the live server while the URL,
+    and so the Host header, keeps the tenant's name. Other names are untouched.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode("ascii")
+        if isinstance(host, str) and host.rstrip(".").lower().endswith(".localhost"):
+            host = "127.0.0.1"
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def fresh_revocation_list():
+    revocations.clear()
+    yield
+    revocations.clear()
+
+
+@pytest.fixture
+def issuer(live_server, settings, tenant_a) -> str:
+    """Tenant A's issuer at the live server (``http://acme.eu.localhost:<port>``).
+
+    PLATFORM_PORT is the live server's port, so discovery, ``iss`` and the
+    tokens name the address the libraries actually use.
+    """
+    settings.PLATFORM_PORT = urlsplit(live_server.url).port
+    return tenant_a.base_url
+
+
+@pytest.fixture
+def metadata(issuer) -> dict:
+    """The tenant's discovery document, fetched over HTTP like a client would."""
+    response = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=10)
+    assert response.status_code == 200, response.text
+    document = response.json()
+    assert document["issuer"] == issuer
+    return document
+
+
+@dataclass
+class Registered:
+    client: object
+    secret: str | None
+    redirect_uri: str
+
+    @property
+    def client_id(self) -> str:
+        return self.client.client_id
+
+
+@pytest.fixture
+def web(tenant_a, alice):
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Interop web app",
+        redirect_uris=[WEB_REDIRECT],
+        allowed_scopes=["user_default", "offline_access", "openid", "profile", "email"],
+        consent_method="trusted",
+    )
+    return Registered(client, secret, WEB_REDIRECT)
+
+
+@pytest.fixture
+def machine(tenant_a, alice):
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Interop service",
+        redirect_uris=[WEB_REDIRECT],
+        allowed_scopes=["user_default"],
+        machine_to_machine=True,
+        consent_method="trusted",
+    )
+    return Registered(client, secret, WEB_REDIRECT)
+
+
+@pytest.fixture
+def spa(tenant_a, alice):
+    client, _ = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Interop single-page app",
+        app_type="spa",
+        redirect_uris=[SPA_REDIRECT],
+        allowed_origins=[SPA_ORIGIN],
+        allowed_scopes=["user_default", "offline_access"],
+        consent_method="trusted",
+    )
+    return Registered(client, None, SPA_REDIRECT)
+
+
+@pytest.fixture
+def native(tenant_a, alice):
+    client, _ = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Interop native app",
+        app_type="native",
+        redirect_uris=[NATIVE_REDIRECT],
+        allowed_scopes=["user_default", "offline_access", "openid", "email"],
+        consent_method="trusted",
+    )
+    return Registered(client, None, NATIVE_REDIRECT)
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+@pytest.fixture
+def sign_in_and_authorize(tenant_a, alice):
+    """``sign_in_and_authorize(url)``: Alice, signed in, opens ``url``; returns the callback URL.
+
+    ``url`` is the authorization URL a library built. The answer must be the
+    redirect to the client carrying the code and ``iss`` (the clients here
+    are trusted, so there is no consent screen).
+    """
+    browser = client_for(tenant_a, alice)
+
+    def authorize(url: str) -> str:
+        parts = urlsplit(url)
+        assert parts.path == "/oauth/authorize", url
+        response = browser.get(f"{parts.path}?{parts.query}", HTTP_HOST=parts.netloc)
+        assert response.status_code == 302, response.content
+        location = response["Location"]
+        assert "code" in query_of(location), location
+        return location
+
+    return authorize
+
+
+@pytest.fixture
+def loopback_listener():
+    """A native app's redirect receiver: an HTTP server on 127.0.0.1 at a random free port.
+
+    Yields ``(redirect_uri, received)``; ``received`` collects the full URLs
+    of the requests it gets (the authorization response).
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            received.append(f"http://127.0.0.1:{self.server.server_port}{self.path}")
+            body = b"You can close this window."
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/cb", received
+    finally:
+        server.shutdown()
+        server.server_close()
