@@ -2,9 +2,11 @@
 
 from django.urls import include, path
 
+from consent import views as consent_views
 from tenants import views as tenant_views
 
 urlpatterns = [
     path("healthz", tenant_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("oauth/authorize", consent_views.tenant_picker, name="region_authorize"),
 ]

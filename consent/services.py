@@ -4,11 +4,41 @@ from django.db import transaction
 from consent.models import ConsentGrant
 from oauth_clients.models import ConnectionConfig, OAuthClient
 from oauth_clients.services import revoke_tokens
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 
 
 def scope_descriptions() -> dict[str, str]:
     return {name: str(text) for name, text in settings.OAUTH2_PROVIDER["SCOPES"].items()}
+
+
+def find_published_client(region, client_id: str) -> OAuthClient | None:
+    """A live client published in ``region`` (the region host knows no tenant yet)."""
+    if not client_id:
+        return None
+    return (
+        OAuthClient.objects.filter(
+            client_id=client_id,
+            tenant__region=region,
+            published_at__isnull=False,
+            deleted_at__isnull=True,
+        )
+        .select_related("tenant")
+        .first()
+    )
+
+
+def is_approved(tenant: Tenant, client: OAuthClient) -> bool:
+    return (
+        ConnectionConfig.objects.for_tenant(tenant)
+        .filter(client=client, approved_at__isnull=False)
+        .exists()
+    )
+
+
+def is_tenant_admin(tenant: Tenant, user) -> bool:
+    return (
+        Membership.objects.for_tenant(tenant).filter(user=user, role=Membership.Role.ADMIN).exists()
+    )
 
 
 def needs_consent(tenant: Tenant, user, client: OAuthClient, scopes, prompt=frozenset()) -> bool:

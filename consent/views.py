@@ -5,23 +5,43 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 
 from consent import services
+from consent.forms import TenantHostnameForm
 from consent.models import ConsentGrant
 from oauth_clients.models import OAuthClient
+from oauth_clients.services import approve_client_for_tenant
 from tenants.decorators import tenant_member_required
 from tenants.scoping import get_scoped_or_404, scoped
+
+# What an authorization request may carry (OAuth 2.0, PKCE, OpenID Connect).
+AUTHORIZATION_PARAMETERS = frozenset(
+    {
+        "response_type",
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "nonce",
+        "prompt",
+        "max_age",
+        "ui_locales",
+        "login_hint",
+    }
+)
 
 
 def _without_prompt(request: HttpRequest, value: str) -> str:
@@ -81,6 +101,12 @@ class AuthorizationView(dot_views.AuthorizationView):
             return self.handle_prompt_login()
         application: OAuthClient = credentials["request"].client
         tenant = request.tenant
+        if application.is_external_to(tenant) and not services.is_approved(tenant, application):
+            return self.approval_gate(credentials, application, scopes)
+        return self.continue_authorization(credentials, application, scopes, prompt)
+
+    def continue_authorization(self, credentials, application, scopes, prompt):
+        request, tenant = self.request, self.request.tenant
         if not services.needs_consent(tenant, request.user, application, scopes, prompt):
             return self.authorize(credentials, scopes, application)
         if "none" in prompt:
@@ -99,6 +125,56 @@ class AuthorizationView(dot_views.AuthorizationView):
         }
         form = self.get_form(self.get_form_class())
         return self.render_to_response(self.consent_context(form, application, scopes))
+
+    def approval_gate(self, credentials, application, scopes):
+        """A published client this tenant has not approved: its admin decides, nobody else."""
+        if not services.is_tenant_admin(self.request.tenant, self.request.user):
+            return self.error_redirect(
+                credentials,
+                application,
+                "access_denied",
+                "A tenant admin must approve this application before it can be used here.",
+            )
+        hidden = {
+            key: value for key, value in self.request.GET.items() if key in AUTHORIZATION_PARAMETERS
+        }
+        return render(
+            self.request,
+            "consent/approve.html",
+            {
+                "application": application,
+                "owner": application.tenant,
+                "redirect_host": urlsplit(credentials["redirect_uri"]).hostname,
+                "scopes": self.consent_context(None, application, scopes)["scopes"],
+                "hidden": hidden,
+            },
+        )
+
+    def post(self, request, *args, **kwargs):
+        if "tenant_approval" in request.POST:
+            return self.tenant_approval(request)
+        return super().post(request, *args, **kwargs)
+
+    def tenant_approval(self, request):
+        """The approval page's answer, a CSRF-protected POST that repeats the request."""
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        application: OAuthClient = credentials["request"].client
+        if request.POST["tenant_approval"] != "approve":
+            return self.error_redirect(
+                credentials, application, "access_denied", "The tenant admin did not approve it."
+            )
+        if not services.is_tenant_admin(request.tenant, request.user):
+            return self.error_redirect(
+                credentials,
+                application,
+                "access_denied",
+                "A tenant admin must approve this application before it can be used here.",
+            )
+        approve_client_for_tenant(request.tenant, application, actor=request.user)
+        return self.continue_authorization(credentials, application, scopes, set())
 
     def consent_context(self, form, application, scopes) -> dict:
         descriptions = services.scope_descriptions()
@@ -187,3 +263,24 @@ def account_app_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     services.revoke_consent(grant)
     messages.success(request, _("%(name)s can no longer use your account.") % {"name": name})
     return redirect("consent:account_apps")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def tenant_picker(request: HttpRequest) -> HttpResponse:
+    """``/oauth/authorize`` on a region host: ask for the tenant, then go there.
+
+    The client and redirect URL are checked exactly as a tenant host would
+    before anything is shown; an unknown client or unregistered redirect URL
+    gets an error page, never a redirect. The original query is passed on
+    unchanged to the chosen tenant's own authorize endpoint.
+    """
+    client = services.find_published_client(request.region, request.GET.get("client_id", ""))
+    redirect_uri = request.GET.get("redirect_uri", "")
+    if client is None or not redirect_uri or not client.redirect_uri_allowed(redirect_uri):
+        return render(request, "consent/picker_error.html", status=400)
+    form = TenantHostnameForm(request.POST or None, region=request.region)
+    if request.method == "POST" and form.is_valid():
+        query = request.META.get("QUERY_STRING", "")
+        return HttpResponseRedirect(f"{form.tenant.base_url}/oauth/authorize?{query}")
+    return render(request, "consent/picker.html", {"form": form, "application": client})

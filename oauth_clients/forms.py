@@ -284,3 +284,11 @@ class BulkDeleteForm(forms.Form):
         if not self.selected:
             raise ValidationError(_("Select at least one OAuth client."))
         return cleaned
+
+
+class ConsentMethodForm(forms.Form):
+    consent_method = forms.ChoiceField(
+        label=_("Consent method"),
+        choices=ConnectionConfig.ConsentMethod.choices,
+        widget=forms.RadioSelect,
+    )

@@ -201,10 +201,24 @@ class OAuthClient(AbstractApplication):
         )
 
     def is_usable(self, request) -> bool:
-        """DOT's checkpoint at authorize, token and revocation: a live client of this tenant."""
+        """DOT's checkpoint at authorize, token and revocation.
+
+        A live client owned by this tenant, or published in this tenant's
+        region. Whether this tenant has approved a published client is a
+        separate check (the authorize view, then token and refresh), so an
+        unapproved client reaches the approval page instead of looking unknown.
+        """
         from oauth_clients.oauth.request import tenant_of
 
-        return self.deleted_at is None and self.tenant_id == tenant_of(request).pk
+        return self.deleted_at is None and self.usable_at(tenant_of(request))
+
+    def usable_at(self, tenant) -> bool:
+        if self.tenant_id == tenant.pk:
+            return True
+        return self.is_published and self.tenant.region_id == tenant.region_id
+
+    def is_external_to(self, tenant) -> bool:
+        return self.tenant_id != tenant.pk
 
     def get_allowed_schemes(self) -> list[str]:
         """https, plus the schemes of registered loopback or private-use redirect URLs."""
@@ -254,6 +268,10 @@ class ConnectionConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} @ {self.tenant_id}: {self.consent_method}"
+
+    @property
+    def is_approved(self) -> bool:
+        return self.approved_at is not None
 
 
 def secret_digest(plaintext: str) -> str:

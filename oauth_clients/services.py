@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -220,6 +220,92 @@ def publish_client(client: OAuthClient, *, actor) -> OAuthClient:
     client.save(update_fields=["published_at", "published_by", "updated"])
     record_event(client.tenant, "oauth_client.published", actor=actor, target=client)
     return client
+
+
+@transaction.atomic
+def unpublish_client(client: OAuthClient, *, actor) -> OAuthClient:
+    """Withdraw a published client: other tenants lose their approvals, grants and tokens."""
+    if not client.is_published:
+        return client
+    client.published_at = None
+    client.published_by = None
+    client.save(update_fields=["published_at", "published_by", "updated"])
+    others = ConnectionConfig.objects.filter(client=client).exclude(tenant=client.tenant)
+    for config in others.select_related("tenant"):
+        revoke_tokens(config.tenant, client=client)
+        _withdraw_consents(config.tenant, client)
+    others.delete()
+    record_event(client.tenant, "oauth_client.unpublished", actor=actor, target=client)
+    return client
+
+
+def _withdraw_consents(tenant: Tenant, client: OAuthClient) -> None:
+    # Users' grants live in the consent app, which depends on this one.
+    from django.apps import apps
+
+    apps.get_model("consent", "ConsentGrant").objects.for_tenant(tenant).filter(
+        client=client
+    ).delete()
+
+
+@transaction.atomic
+def approve_client_for_tenant(tenant: Tenant, client: OAuthClient, *, actor) -> ConnectionConfig:
+    """A tenant admin lets a published client of another tenant be used at their tenant.
+
+    Its users can then sign in through it, each consenting as the tenant's
+    own consent method for it says (*required* until the admin changes it).
+    """
+    if not client.is_published or client.is_deleted or not client.usable_at(tenant):
+        raise PermissionDenied("This client is not published in this tenant's region.")
+    if not client.is_external_to(tenant):
+        raise ValidationError(_("A tenant's own clients need no approval."))
+    config, created = ConnectionConfig.objects.select_for_update().get_or_create(
+        client=client, tenant=tenant
+    )
+    if config.approved_at is None:
+        config.approved_at = timezone.now()
+        config.approved_by = actor
+        config.save(update_fields=["approved_at", "approved_by", "updated_at"])
+        record_event(
+            tenant,
+            "oauth_client.approved",
+            actor=actor,
+            target=client,
+            owner_tenant=client.tenant.hostname,
+        )
+    return config
+
+
+@transaction.atomic
+def revoke_client_for_tenant(config: ConnectionConfig, *, actor) -> None:
+    """Withdraw this tenant's approval of an external client: its tokens here end at once."""
+    tenant, client = config.tenant, config.client
+    revoke_tokens(tenant, client=client)
+    _withdraw_consents(tenant, client)
+    config.delete()
+    record_event(
+        tenant,
+        "oauth_client.approval_revoked",
+        actor=actor,
+        target=client,
+        owner_tenant=client.tenant.hostname,
+    )
+
+
+@transaction.atomic
+def set_consent_method(config: ConnectionConfig, consent_method: str, *, actor) -> ConnectionConfig:
+    if consent_method not in ConnectionConfig.ConsentMethod.values:
+        raise ValidationError(_("Choose Required or Trusted."))
+    config.consent_method = consent_method
+    config.save(update_fields=["consent_method", "updated_at"])
+    record_event(
+        config.tenant,
+        "oauth_client.consent_method_changed",
+        actor=actor,
+        target=config.client,
+        consent_method=consent_method,
+    )
+    return config
 
 
 @transaction.atomic

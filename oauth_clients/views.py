@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Q, Subquery
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,9 +22,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from oauth_clients import services
-from oauth_clients.forms import BulkDeleteForm, ClientForm, GenerateSecretForm, intent_of
+from oauth_clients.forms import (
+    BulkDeleteForm,
+    ClientForm,
+    ConsentMethodForm,
+    GenerateSecretForm,
+    intent_of,
+)
 from oauth_clients.models import AUDIT_ACTION_LABELS, ClientSecret, ConnectionConfig, OAuthClient
 from tenants.decorators import tenant_admin_required
+from tenants.hosts import origin
 from tenants.models import AuditEvent
 from tenants.scoping import get_scoped_or_404, scoped
 
@@ -97,8 +104,22 @@ def client_list(request: HttpRequest) -> HttpResponse:
             "state": state,
             "arrow": {"ascending": "▲", "descending": "▼"}.get(state, ""),
         }
+    externals = (
+        scoped(request, ConnectionConfig)
+        .filter(approved_at__isnull=False)
+        .exclude(client__tenant=request.tenant)
+        .select_related("client", "client__tenant", "approved_by")
+        .order_by("client__name", "pk")
+    )
+    if query:
+        externals = externals.filter(
+            Q(client__name__icontains=query) | Q(client__client_id__icontains=query.lower())
+        )
+    externals = list(externals)
+    has_any = has_any or bool(externals)
     context = {
         "page": page,
+        "externals": externals,
         "query": query,
         "sort": sort,
         "has_any": has_any,
@@ -233,6 +254,11 @@ def secret_delete(request: HttpRequest, client_id: str, hint: str) -> HttpRespon
 @tenant_admin_required
 def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
     client = get_client(request, client_id)
+    return render_dialog(request, "_configuration.html", configuration_context(request, client))
+
+
+def configuration_context(request: HttpRequest, client: OAuthClient, *, external=False) -> dict:
+    """What an application needs to sign users in through ``client`` at this tenant."""
     issuer = request.tenant.base_url
     endpoints = {
         "issuer": issuer,
@@ -242,6 +268,11 @@ def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "discovery_url": f"{issuer}/.well-known/openid-configuration",
     }
+    if client.is_published:
+        # Multi-tenant applications start at the region, which asks for the tenant.
+        endpoints["region_authorization_endpoint"] = (
+            f"{origin(request.tenant.region.hostname)}/oauth/authorize"
+        )
     config = {
         **endpoints,
         "client_id": client.client_id,
@@ -249,7 +280,7 @@ def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
         "redirect_uris": client.redirect_uri_list,
         "scopes": client.allowed_scope_list,
     }
-    if client.is_confidential:
+    if client.is_confidential and not external:
         config["client_secret"] = "<YOUR_CLIENT_SECRET>"
     redirect_uri = client.redirect_uri_list[0] if client.redirect_uri_list else ""
     query = urlencode(
@@ -263,15 +294,15 @@ def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
             "code_challenge_method": "S256",
         }
     )
-    context = {
+    return {
         "client": client,
+        "external": external,
         "config_json": json.dumps(config, indent=2),
         "authorize_url": f"{endpoints['authorization_endpoint']}?{query}",
         "endpoints": endpoints,
         "redirect_uri": redirect_uri,
         "scope": " ".join(client.allowed_scope_list),
     }
-    return render_dialog(request, "_configuration.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -283,6 +314,64 @@ def client_publish(request: HttpRequest, client_id: str) -> HttpResponse:
         services.publish_client(client, actor=request.user)
         return finish(request, _("Published %(name)s.") % {"name": client.name})
     return render_dialog(request, "_publish_confirm.html", {"client": client})
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def client_unpublish(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = get_client(request, client_id)
+    if request.method == "POST":
+        services.unpublish_client(client, actor=request.user)
+        return finish(request, _("Unpublished %(name)s.") % {"name": client.name})
+    return render_dialog(request, "_unpublish_confirm.html", {"client": client})
+
+
+def get_external(request: HttpRequest, client_id: str) -> ConnectionConfig:
+    """This tenant's approval of another tenant's client (404 for anything else)."""
+    config = get_scoped_or_404(
+        request, ConnectionConfig, client__client_id=client_id, approved_at__isnull=False
+    )
+    if not config.client.is_external_to(request.tenant):
+        raise Http404
+    return config
+
+
+@require_safe
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def external_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
+    config = get_external(request, client_id)
+    if config.client.is_deleted:
+        raise Http404
+    context = configuration_context(request, config.client, external=True)
+    return render_dialog(request, "_configuration.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def external_consent_method(request: HttpRequest, client_id: str) -> HttpResponse:
+    config = get_external(request, client_id)
+    form = ConsentMethodForm(
+        request.POST or None, initial={"consent_method": config.consent_method}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.set_consent_method(config, form.cleaned_data["consent_method"], actor=request.user)
+        return finish(request, _("Saved %(name)s.") % {"name": config.client.name})
+    return render_dialog(request, "_consent_method.html", {"config": config, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+@tenant_admin_required
+def external_revoke(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Revoke access (or remove a client its owner deleted) for this tenant."""
+    config = get_external(request, client_id)
+    if request.method == "POST":
+        services.revoke_client_for_tenant(config, actor=request.user)
+        return finish(request, _("Revoked access for %(name)s.") % {"name": config.client.name})
+    return render_dialog(request, "_external_revoke_confirm.html", {"config": config})
 
 
 @require_safe

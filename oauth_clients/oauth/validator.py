@@ -23,6 +23,7 @@ from oauth_clients.models import (
     AccessToken,
     AuthorizationCode,
     ClientSecret,
+    ConnectionConfig,
     IDToken,
     OAuthClient,
     RefreshToken,
@@ -145,7 +146,13 @@ class TenantOAuth2Validator(OAuth2Validator):
         return self._load_application(client_id, request) is not None
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
-        if grant_type == "client_credentials" and not request.client.machine_to_machine:
+        if grant_type == "client_credentials" and (
+            not request.client.machine_to_machine
+            or request.client.is_external_to(tenant_of(request))
+        ):
+            # A client's own tokens exist only at its owner tenant.
+            return False
+        if not self._approved_here(request.client, request):
             return False
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
@@ -413,6 +420,15 @@ class TenantOAuth2Validator(OAuth2Validator):
         RefreshToken.revoke_family(family)
         access_tokens.delete()
         return live
+
+    def _approved_here(self, client: OAuthClient, request) -> bool:
+        """A published client of another tenant works here only after this tenant's approval."""
+        tenant = tenant_of(request)
+        if not client.is_external_to(tenant):
+            return True
+        return ConnectionConfig.objects.filter(
+            client=client, tenant=tenant, approved_at__isnull=False
+        ).exists()
 
     def _is_active_member(self, user, tenant) -> bool:
         return (
