@@ -102,6 +102,14 @@ class AuthorizationView(dot_views.AuthorizationView):
         application: OAuthClient = credentials["request"].client
         tenant = request.tenant
         if application.is_external_to(tenant) and not services.is_approved(tenant, application):
+            if "none" in prompt and services.is_tenant_admin(tenant, request.user):
+                # prompt=none shows no page (OpenID Connect Core §3.1.2.6).
+                return self.error_redirect(
+                    credentials,
+                    application,
+                    "interaction_required",
+                    "A tenant admin must approve this application first.",
+                )
             return self.approval_gate(credentials, application, scopes)
         return self.continue_authorization(credentials, application, scopes, prompt)
 

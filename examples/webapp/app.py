@@ -1,10 +1,22 @@
 """A small OAuth client web application, with nothing but Python's standard library.
 
-It signs a user in at one tenant with the authorization code flow and PKCE
-(S256), then shows what ``GET /api/v1/users/me`` says about them. Copy it and
-change what you like. Configuration, from the environment:
+It signs a user in with the authorization code flow and PKCE (S256), then
+shows what ``GET /api/v1/users/me`` says about them. Copy it and change what
+you like. It runs in one of two modes:
 
-    ISSUER         the tenant's issuer, e.g. http://acme.eu.localhost:8000 (required)
+- single-tenant: ``ISSUER`` names the one tenant it signs users in at;
+- multi-tenant: ``REGION_AUTHORIZE_URL`` names a region host's authorization
+  endpoint. The client is one a tenant *published* to its region; the region
+  host asks the user for their tenant and sends them on to it, and the app
+  learns which tenant it was from the ``iss`` of the authorization response
+  (RFC 9207), then discovers that tenant's endpoints.
+
+Configuration, from the environment:
+
+    ISSUER         the tenant's issuer, e.g. http://acme.eu.localhost:8000
+    REGION_AUTHORIZE_URL
+                   instead of ISSUER (multi-tenant mode): the region host's
+                   authorization endpoint, e.g. http://eu.localhost:8000/oauth/authorize
     CLIENT_ID      the OAuth client's ID (required)
     CLIENT_SECRET  the secret of a Web client; leave it unset for a Native client
                    (a public client: it sends only its client_id and proves itself with PKCE)
@@ -14,27 +26,43 @@ change what you like. Configuration, from the environment:
     SCOPE          the scopes to ask for (default "user_default")
     LISTEN_HOST    the address to listen on (default 127.0.0.1)
 
-Run: ``ISSUER=... CLIENT_ID=... CLIENT_SECRET=... python3 app.py``, then open
-the REDIRECT_URI's origin (e.g. http://localhost:8080/) in a browser.
+Run: ``ISSUER=... CLIENT_ID=... CLIENT_SECRET=... python3 app.py`` (or
+``REGION_AUTHORIZE_URL=...`` instead of ``ISSUER``), then open the
+REDIRECT_URI's origin (e.g. http://localhost:8080/) in a browser.
 
 What it checks, and why:
 
-- discovery: the metadata at ``{ISSUER}/.well-known/openid-configuration``
-  must name ISSUER as its ``issuer`` (RFC 8414 §3.3);
+- discovery: the metadata at ``{issuer}/.well-known/openid-configuration``
+  must name that issuer as its ``issuer`` (RFC 8414 §3.3);
 - ``state``: bound to the browser's session cookie and used once, so a
   callback the user did not start is refused (RFC 6749 §10.12);
-- ``iss``: the callback's ``iss`` must be ISSUER, so a code from another
-  tenant or server is never redeemed here (RFC 9207, mix-up attacks);
+- ``iss``: in single-tenant mode the callback's ``iss`` must be ISSUER, so a
+  code from another tenant or server is never redeemed here (RFC 9207,
+  mix-up attacks). In multi-tenant mode ``iss`` is what picks the token
+  endpoint the client secret and the code are sent to, and anyone can put
+  any ``iss`` in a link to the callback; so it must be a tenant of the
+  platform (``platform_issuer``): https (http only for ``*.localhost``, in
+  development), the region host's scheme and port, and a host under the
+  region host's parent domain (the platform's domain). Anything else is
+  refused before the app sends a single request to it. The tenant's
+  discovery document must then name ``iss`` as its issuer, and its token and
+  revocation endpoints must be on the issuer's own origin;
 - PKCE S256: the code is useless without the verifier kept in the session
   (RFC 7636).
+
+It never follows HTTP redirects when it talks to the server: urllib would
+repeat the ``Authorization`` header (the client secret, a bearer token) to
+wherever a redirect points.
 """
 
 import base64
 import hashlib
 import html
 import http.client
+import ipaddress
 import json
 import os
+import re
 import secrets
 import socket
 import sys
@@ -51,10 +79,20 @@ TIMEOUT = 10
 
 class Settings:
     def __init__(self, environ):
-        missing = [name for name in ("ISSUER", "CLIENT_ID") if not environ.get(name)]
+        issuer = (environ.get("ISSUER") or "").rstrip("/")
+        region_authorize_url = environ.get("REGION_AUTHORIZE_URL") or ""
+        if issuer and region_authorize_url:
+            raise SystemExit("Set ISSUER or REGION_AUTHORIZE_URL, not both (see app.py).")
+        missing = [] if issuer or region_authorize_url else ["ISSUER (or REGION_AUTHORIZE_URL)"]
+        missing += [] if environ.get("CLIENT_ID") else ["CLIENT_ID"]
         if missing:
             raise SystemExit(f"Set {' and '.join(missing)} in the environment (see app.py).")
-        self.issuer = environ["ISSUER"].rstrip("/")
+        # Single-tenant mode: the one issuer. Multi-tenant mode: None, and each
+        # sign-in learns its issuer from the callback's ``iss``.
+        self.issuer = issuer or None
+        self.region_authorize_url = region_authorize_url or None
+        if self.region_authorize_url:
+            self.platform = Platform.from_region_authorize_url(self.region_authorize_url)
         self.client_id = environ["CLIENT_ID"]
         self.client_secret = environ.get("CLIENT_SECRET") or None
         self.redirect_uri = environ.get("REDIRECT_URI") or "http://localhost:8080/callback"
@@ -66,6 +104,86 @@ class Settings:
         self.port = redirect.port
         self.callback_path = redirect.path or "/"
         self.origin = f"{redirect.scheme}://{redirect.netloc}"
+
+    @property
+    def multi_tenant(self) -> bool:
+        return self.region_authorize_url is not None
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class Platform:
+    """Which issuers are tenants of the platform, judged from the region host alone.
+
+    The platform names a region ``{region}.{domain}`` and a tenant
+    ``{tenant}.{region}.{domain}``, all served with one scheme and port. So a
+    tenant's issuer is a host under the region host's parent domain, with the
+    region host's scheme and port.
+    """
+
+    def __init__(self, scheme: str, domain: str, port: int):
+        self.scheme, self.domain, self.port = scheme, domain, port
+
+    @classmethod
+    def from_region_authorize_url(cls, url: str) -> "Platform":
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        except ValueError:
+            port = None
+        allowed = parts.scheme == "https" or (parts.scheme == "http" and _is_localhost(host))
+        if not allowed or not port or parts.username or parts.query or parts.fragment:
+            raise SystemExit(
+                "REGION_AUTHORIZE_URL must be an https URL (http only for *.localhost) "
+                "without a query, e.g. https://eu.example.com/oauth/authorize."
+            )
+        _region, dot, domain = host.partition(".")
+        if not dot or not domain or _is_ip_address(host):
+            raise SystemExit("REGION_AUTHORIZE_URL's host must be a region's, e.g. eu.localhost.")
+        return cls(parts.scheme, domain, port)
+
+    def issuer(self, iss) -> str | None:
+        """``iss`` if it is a tenant's issuer on this platform, else None.
+
+        This decides where the client secret and the code go. Without it,
+        anyone could send a user to our callback with a real code and an
+        ``iss`` of their own server, and read our secret from the token request.
+        """
+        if not isinstance(iss, str) or not iss.isascii():
+            return None
+        parts = urllib.parse.urlsplit(iss)
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        except ValueError:
+            return None
+        host = parts.hostname or ""
+        if parts.scheme != self.scheme or port != self.port:
+            return None
+        if parts.netloc != (host if parts.port is None else f"{host}:{parts.port}"):
+            return None  # user info, upper case, an empty port: not how the platform writes it
+        if parts.path or parts.query or parts.fragment or iss.endswith(("?", "#")):
+            return None  # the platform's issuers are bare origins
+        if not host.endswith("." + self.domain):
+            return None
+        labels = host[: -len(self.domain) - 1].split(".")
+        if not all(_DNS_LABEL.fullmatch(label) for label in labels):
+            return None
+        return iss
 
 
 # --- HTTP client -------------------------------------------------------------------
@@ -91,7 +209,18 @@ class _LoopbackNamesHandler(urllib.request.HTTPHandler):
         return self.do_open(_LoopbackNamesConnection, req)
 
 
-_opener = urllib.request.build_opener(_LoopbackNamesHandler)
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect comes back as its 3xx answer instead of being followed.
+
+    urllib would send the request's headers, ``Authorization`` included, on
+    to wherever the ``Location`` points, and the OAuth endpoints never redirect.
+    """
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_LoopbackNamesHandler, _NoRedirects)
 
 
 def http_json(url, *, data=None, headers=None):
@@ -122,26 +251,34 @@ def http_json(url, *, data=None, headers=None):
 class OAuthClient:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._metadata = None
+        self._metadata: dict[str, dict] = {}  # by issuer
         self._lock = threading.Lock()
 
-    def metadata(self) -> dict:
-        """The issuer's discovery document, fetched once and checked (RFC 8414 §3.3)."""
+    def metadata(self, issuer: str) -> dict:
+        """The issuer's discovery document, fetched once and checked (RFC 8414 §3.3).
+
+        In multi-tenant mode ``issuer`` has passed ``Platform.issuer`` first.
+        """
         with self._lock:
-            if self._metadata is None:
-                url = f"{self.settings.issuer}/.well-known/openid-configuration"
+            if issuer not in self._metadata:
+                url = f"{issuer}/.well-known/openid-configuration"
                 status, document = http_json(url)
                 if status != 200 or not isinstance(document, dict):
                     raise OAuthFailure(f"Discovery at {url} answered {status}.")
-                if document.get("issuer") != self.settings.issuer:
+                if document.get("issuer") != issuer:
                     raise OAuthFailure(
-                        f"Discovery names the issuer {document.get('issuer')!r}, "
-                        f"not {self.settings.issuer!r}."
+                        f"Discovery names the issuer {document.get('issuer')!r}, not {issuer!r}."
                     )
                 if "S256" not in document.get("code_challenge_methods_supported", []):
                     raise OAuthFailure("The server does not support PKCE S256.")
-                self._metadata = document
-            return self._metadata
+                if self.settings.multi_tenant:
+                    # The secret goes to these: they must be the tenant's own.
+                    for name in ("token_endpoint", "revocation_endpoint"):
+                        endpoint = document.get(name)
+                        if name == "token_endpoint" or endpoint is not None:
+                            _check_same_origin(issuer, name, endpoint)
+                self._metadata[issuer] = document
+            return self._metadata[issuer]
 
     def authorization_url(self, state: str, code_verifier: str) -> str:
         challenge = base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest())
@@ -154,7 +291,12 @@ class OAuthClient:
             "code_challenge": challenge.rstrip(b"=").decode(),
             "code_challenge_method": "S256",
         }
-        return f"{self.metadata()['authorization_endpoint']}?{urllib.parse.urlencode(params)}"
+        if self.settings.multi_tenant:
+            # The region host asks for the tenant and passes this query on to it.
+            endpoint = self.settings.region_authorize_url
+        else:
+            endpoint = self.metadata(self.settings.issuer)["authorization_endpoint"]
+        return f"{endpoint}?{urllib.parse.urlencode(params)}"
 
     def _client_auth(self, data: dict) -> dict:
         """client_secret_basic for a Web client; client_id in the body for a public one."""
@@ -168,30 +310,39 @@ class OAuthClient:
         )
         return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
 
-    def redeem(self, code: str, code_verifier: str) -> dict:
+    def redeem(self, issuer: str, code: str, code_verifier: str) -> dict:
         data = {
             "grant_type": "authorization_code",
             "code": code,
             "redirect_uri": self.settings.redirect_uri,
             "code_verifier": code_verifier,
         }
+        endpoint = self.metadata(issuer)["token_endpoint"]
         headers = self._client_auth(data)
-        status, token = http_json(self.metadata()["token_endpoint"], data=data, headers=headers)
+        status, token = http_json(endpoint, data=data, headers=headers)
         if status != 200 or not isinstance(token, dict) or "access_token" not in token:
             raise OAuthFailure(f"The token endpoint answered {status}: {token}")
         return token
 
-    def revoke(self, token: str, hint: str) -> None:
-        endpoint = self.metadata().get("revocation_endpoint")
+    def revoke(self, issuer: str, token: str, hint: str) -> None:
+        endpoint = self.metadata(issuer).get("revocation_endpoint")
         if endpoint:
             data = {"token": token, "token_type_hint": hint}
             http_json(endpoint, data=data, headers=self._client_auth(data))
 
-    def users_me(self, access_token: str):
+    def users_me(self, issuer: str, access_token: str):
         return http_json(
-            f"{self.settings.issuer}/api/v1/users/me",
+            f"{issuer}/api/v1/users/me",
             headers={"Authorization": f"Bearer {access_token}"},
         )
+
+
+def _check_same_origin(issuer: str, name: str, endpoint) -> None:
+    if not isinstance(endpoint, str):
+        raise OAuthFailure(f"Discovery at {issuer} names no {name}.")
+    parts = urllib.parse.urlsplit(endpoint)
+    if f"{parts.scheme}://{parts.netloc}" != issuer:
+        raise OAuthFailure(f"Discovery at {issuer} names a {name} elsewhere: {endpoint!r}.")
 
 
 class OAuthFailure(Exception):
@@ -242,17 +393,25 @@ def make_handler(settings: Settings, oauth: OAuthClient):
             session = self.session(create=False)
             token = session.get("token") if session else None
             if not token:
+                if settings.multi_tenant:
+                    where = (
+                        "Multi-tenant: you choose your tenant at "
+                        f"<code>{html.escape(settings.region_authorize_url)}</code>"
+                    )
+                else:
+                    where = f"Issuer: <code>{html.escape(settings.issuer)}</code>"
                 return self.page(
                     200,
                     "Example OAuth client",
-                    f"<p>Not signed in. Issuer: <code>{html.escape(settings.issuer)}</code></p>"
-                    '<p><a href="/login">Sign in</a></p>',
+                    f'<p>Not signed in. {where}</p><p><a href="/login">Sign in</a></p>',
                 )
-            status, me = oauth.users_me(token["access_token"])
+            issuer = session["issuer"]
+            status, me = oauth.users_me(issuer, token["access_token"])
             shown = json.dumps(me, indent=2, sort_keys=True) if status == 200 else f"{status} {me}"
             return self.page(
                 200,
                 "Signed in",
+                f'<p>Issuer: <code id="issuer">{html.escape(issuer)}</code></p>'
                 "<p>GET /api/v1/users/me answered:</p>"
                 f'<pre id="users-me">{html.escape(shown)}</pre>'
                 '<form method="post" action="/logout"><button>Sign out</button></form>',
@@ -275,28 +434,50 @@ def make_handler(settings: Settings, oauth: OAuthClient):
                 verifier = pending.pop(params.get("state", ""), None)
             if verifier is None:
                 return self.page(400, "Sign-in failed", "<p>Unknown or reused state.</p>")
-            if params.get("iss") != settings.issuer:
+            if settings.multi_tenant:
+                # Checked before anything is sent anywhere: see Platform.issuer.
+                issuer = settings.platform.issuer(params.get("iss"))
+                if issuer is None:
+                    return self.page(
+                        400,
+                        "Sign-in failed",
+                        "<p>The response does not come from a tenant of the platform.</p>",
+                    )
+            elif params.get("iss") == settings.issuer:
+                issuer = settings.issuer
+            else:
                 return self.page(
                     400, "Sign-in failed", "<p>The response does not come from our issuer.</p>"
                 )
             if "error" in params:
-                detail = params.get("error_description") or params["error"]
-                return self.page(400, "Sign-in failed", f"<p>{html.escape(detail)}</p>")
+                detail = params.get("error_description") or ""
+                return self.page(
+                    400,
+                    "Sign-in failed",
+                    f'<p><code id="error">{html.escape(params["error"])}</code></p>'
+                    f'<p id="error-description">{html.escape(detail)}</p>',
+                )
             try:
-                token = oauth.redeem(params.get("code", ""), verifier)
+                token = oauth.redeem(issuer, params.get("code", ""), verifier)
             except OAuthFailure as failure:
                 return self.page(502, "Sign-in failed", f"<p>{html.escape(str(failure))}</p>")
             with SESSIONS_LOCK:
                 session["token"] = token
+                session["issuer"] = issuer
             return self.redirect("/")
 
         def logout(self):
             session = self.session(create=False)
-            token = session.pop("token", None) if session else None
-            if token:
-                if token.get("refresh_token"):
-                    oauth.revoke(token["refresh_token"], "refresh_token")
-                oauth.revoke(token["access_token"], "access_token")
+            with SESSIONS_LOCK:
+                token = session.pop("token", None) if session else None
+                issuer = session.pop("issuer", None) if session else None
+            if token and issuer:
+                try:
+                    if token.get("refresh_token"):
+                        oauth.revoke(issuer, token["refresh_token"], "refresh_token")
+                    oauth.revoke(issuer, token["access_token"], "access_token")
+                except OAuthFailure as failure:
+                    sys.stderr.write(f"example-app: revocation failed: {failure}\n")
             return self.redirect("/")
 
         # --- Plumbing ---
@@ -342,7 +523,8 @@ def main() -> None:
     server = ThreadingHTTPServer(
         (settings.listen_host, settings.port), make_handler(settings, OAuthClient(settings))
     )
-    print(f"Example OAuth client on {settings.origin}/ (issuer {settings.issuer})", flush=True)
+    where = settings.region_authorize_url if settings.multi_tenant else f"issuer {settings.issuer}"
+    print(f"Example OAuth client on {settings.origin}/ ({where})", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -19,20 +19,33 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_example_app(*, issuer, client_id, client_secret=None, port=None, scope=None):
+def running_example_app(
+    *,
+    client_id,
+    issuer=None,
+    region_authorize_url=None,
+    client_secret=None,
+    port=None,
+    scope=None,
+):
     """Start the example app on 127.0.0.1:<port>; yields its origin, e.g. http://127.0.0.1:5123.
 
-    Its REDIRECT_URI is ``{origin}/callback``. Its output is shown if it fails to start.
+    Single-tenant with ``issuer``, multi-tenant with ``region_authorize_url``
+    (e.g. ``http://eu.localhost:<port>/oauth/authorize``). Its REDIRECT_URI is
+    ``{origin}/callback``. Its output is shown if it fails to start.
     """
     port = port or free_port()
     origin = f"http://127.0.0.1:{port}"
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "ISSUER": issuer,
         "CLIENT_ID": client_id,
         "REDIRECT_URI": f"{origin}/callback",
         "PYTHONUNBUFFERED": "1",
     }
+    if issuer:
+        env["ISSUER"] = issuer
+    if region_authorize_url:
+        env["REGION_AUTHORIZE_URL"] = region_authorize_url
     if client_secret:
         env["CLIENT_SECRET"] = client_secret
     if scope:
