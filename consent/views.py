@@ -181,7 +181,8 @@ class AuthorizationView(dot_views.AuthorizationView):
                 "access_denied",
                 "A tenant admin must approve this application before it can be used here.",
             )
-        approve_client_for_tenant(request.tenant, application, actor=request.user)
+        if application.is_external_to(request.tenant):
+            approve_client_for_tenant(request.tenant, application, actor=request.user)
         return self.continue_authorization(credentials, application, scopes, set())
 
     def consent_context(self, form, application, scopes) -> dict:
@@ -224,25 +225,25 @@ class AuthorizationView(dot_views.AuthorizationView):
         The posted request is validated again before DOT looks the client up.
         """
         try:
-            self.validate_authorization_request(self.request)
+            _scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        response = super().form_valid(form)
-        location = response.get("Location", "")
-        granted = form.cleaned_data.get("allow") and "code=" in location
-        if granted:
-            client = (
-                scoped(self.request, OAuthClient)
-                .filter(client_id=form.cleaned_data["client_id"])
-                .first()
+        application: OAuthClient = credentials["request"].client
+        tenant = self.request.tenant
+        if application.is_external_to(tenant) and not services.is_approved(tenant, application):
+            # The approval gate holds for a posted consent form too.
+            return self.error_redirect(
+                credentials,
+                application,
+                "access_denied",
+                "A tenant admin must approve this application before it can be used here.",
             )
-            if client is not None:
-                services.record_consent(
-                    self.request.tenant,
-                    self.request.user,
-                    client,
-                    form.cleaned_data["scope"].split(),
-                )
+        response = super().form_valid(form)
+        granted = form.cleaned_data.get("allow") and "code=" in response.get("Location", "")
+        if granted:
+            services.record_consent(
+                tenant, self.request.user, application, form.cleaned_data["scope"].split()
+            )
         return response
 
 
@@ -284,10 +285,13 @@ def tenant_picker(request: HttpRequest) -> HttpResponse:
     unchanged to the chosen tenant's own authorize endpoint.
     """
     client = services.find_published_client(request.region, request.GET.get("client_id", ""))
-    redirect_uri = request.GET.get("redirect_uri", "")
+    redirect_uri = request.GET.get("redirect_uri")
+    if redirect_uri is None and client is not None and len(client.redirect_uri_list) == 1:
+        redirect_uri = client.redirect_uri_list[0]  # as a tenant host defaults it
     if client is None or not redirect_uri or not client.redirect_uri_allowed(redirect_uri):
         return render(request, "consent/picker_error.html", status=400)
-    form = TenantHostnameForm(request.POST or None, region=request.region)
+    data = request.POST if request.method == "POST" else None
+    form = TenantHostnameForm(data, region=request.region)
     if request.method == "POST" and form.is_valid():
         query = request.META.get("QUERY_STRING", "")
         return HttpResponseRedirect(f"{form.tenant.base_url}/oauth/authorize?{query}")

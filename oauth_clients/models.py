@@ -50,6 +50,17 @@ AUDIT_ACTION_LABELS = {
     "oauth_client.secret_deleted": _("Deleted a client secret"),
     "oauth_client.published": _("Published the client"),
     "oauth_client.deleted": _("Deleted the client"),
+    "oauth_client.unpublished": _("Unpublished the client"),
+    "oauth_client.approved": _("Approved the client for this tenant"),
+    "oauth_client.approval_revoked": _("Revoked the client's access to this tenant"),
+    "oauth_client.consent_method_changed": _("Changed the consent method"),
+    "oauth_client.code_replayed": _(
+        "An authorization code was used twice; its tokens were revoked"
+    ),
+    "oauth_client.refresh_family_revoked": _(
+        "A refresh token was used again; its token family was revoked"
+    ),
+    "oauth_client.authentication_failures": _("Many failed client authentications"),
 }
 
 

@@ -88,7 +88,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
     if query:
         clients = clients.filter(Q(name__icontains=query) | Q(client_id__icontains=query.lower()))
     page = Paginator(clients.order_by(*SORTS[sort]), PAGE_SIZE).get_page(request.GET.get("page"))
-    has_any = bool(page.paginator.count) or (bool(query) and scoped(request, OAuthClient).exists())
 
     def list_url(**params) -> str:
         params = {"q": query, "sort": sort, **params}
@@ -108,7 +107,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         scoped(request, ConnectionConfig)
         .filter(approved_at__isnull=False)
         .exclude(client__tenant=request.tenant)
-        .select_related("client", "client__tenant", "approved_by")
+        .select_related("client", "client__tenant__region", "approved_by")
         .order_by("client__name", "pk")
     )
     if query:
@@ -116,7 +115,15 @@ def client_list(request: HttpRequest) -> HttpResponse:
             Q(client__name__icontains=query) | Q(client__client_id__icontains=query.lower())
         )
     externals = list(externals)
-    has_any = has_any or bool(externals)
+    # Whether the tenant has any client at all, own or external, whatever the search.
+    has_any = bool(page.paginator.count) or bool(externals) or scoped(request, OAuthClient).exists()
+    if not has_any:
+        has_any = (
+            scoped(request, ConnectionConfig)
+            .filter(approved_at__isnull=False)
+            .exclude(client__tenant=request.tenant)
+            .exists()
+        )
     context = {
         "page": page,
         "externals": externals,
@@ -353,9 +360,8 @@ def external_configuration(request: HttpRequest, client_id: str) -> HttpResponse
 @tenant_admin_required
 def external_consent_method(request: HttpRequest, client_id: str) -> HttpResponse:
     config = get_external(request, client_id)
-    form = ConsentMethodForm(
-        request.POST or None, initial={"consent_method": config.consent_method}
-    )
+    data = request.POST if request.method == "POST" else None
+    form = ConsentMethodForm(data, initial={"consent_method": config.consent_method})
     if request.method == "POST" and form.is_valid():
         services.set_consent_method(config, form.cleaned_data["consent_method"], actor=request.user)
         return finish(request, _("Saved %(name)s.") % {"name": config.client.name})

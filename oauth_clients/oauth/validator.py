@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
-from oauth2_provider.models import set_token_value
+from oauth2_provider.models import revoke_access_token, set_token_value
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -403,6 +403,33 @@ class TenantOAuth2Validator(OAuth2Validator):
             return rt.access_token.scope.split()
         previous = AccessToken.objects.filter(source_refresh_token=rt).first()
         return previous.scope.split() if previous else []
+
+    def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
+        """Revoke one of the calling client's tokens issued at this tenant (RFC 7009 §2.1).
+
+        A published client is one row at every tenant, so the tenant is part of
+        the lookup: revoking at acme never touches a token issued at globex.
+        Unknown tokens are ignored (§2.2: still a 200).
+        """
+        lookup = {
+            "token_checksum": _checksum(token),
+            "application": request.client,
+            "tenant": tenant_of(request),
+        }
+        order = ["access_token", "refresh_token"]
+        if token_type_hint == "refresh_token":
+            order.reverse()
+        for kind in order:
+            if kind == "access_token":
+                access = AccessToken.objects.filter(**lookup).first()
+                if access is not None:
+                    revoke_access_token(access)
+                    return
+            else:
+                refresh = RefreshToken.objects.filter(**lookup, revoked__isnull=True).first()
+                if refresh is not None:
+                    refresh.revoke()
+                    return
 
     def _revoke_family(self, family) -> bool:
         """Revoke every access and refresh token of a family (replay or reuse detected).
