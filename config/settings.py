@@ -80,6 +80,8 @@ def database_from_url(url: str) -> dict:
             # PostgreSQL connection, which dominates the token endpoint's cost.
             "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 600),
             "CONN_HEALTH_CHECKS": True,
+            # During a database outage requests fail fast (503) instead of hanging.
+            "OPTIONS": {"connect_timeout": env_int("DATABASE_CONNECT_TIMEOUT", 3)},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with sqlite:/// or postgres://; got scheme {parts.scheme!r}."
@@ -132,6 +134,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
 
 # --- Applications ------------------------------------------------------------
 INSTALLED_APPS = [
+    "csp",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -147,6 +150,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -239,6 +243,53 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere; htmx is told not to inject its indicator
+# styles (base.html). form-action stays open: the consent form's answer is a
+# redirect to the client's own URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Request bodies: the console's forms and the OAuth endpoints need far less.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# --- Cache and rate limits ------------------------------------------------------------
+# CACHE_URL=redis://host:6379/0 shares rate limits between workers and instances;
+# without it each process counts for itself.
+_CACHE_URL = env_str("CACHE_URL", "")
+if _CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+        }
+    }
+elif _CACHE_URL in ("", "locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(
+        "CACHE_URL must be redis://host:port/db (or empty for local memory)."
+    )
+
+# (attempts, seconds): only failures count against sign-in and client
+# authentication, so well-behaved traffic is never slowed.
+RATE_LIMITS = {
+    "sign_in_per_account": (env_int("RATE_SIGN_IN_PER_ACCOUNT", 10), 900),
+    "sign_in_per_address": (env_int("RATE_SIGN_IN_PER_ADDRESS", 50), 900),
+    "client_auth_per_client": (env_int("RATE_CLIENT_AUTH_PER_CLIENT", 20), 300),
+    "client_auth_per_address": (env_int("RATE_CLIENT_AUTH_PER_ADDRESS", 100), 300),
+    "authorize_post_per_user": (env_int("RATE_AUTHORIZE_POST_PER_USER", 30), 60),
+}
 
 # --- Signing keys -------------------------------------------------------------------
 # RSA keys for access tokens (JWT, RS256) and OpenID Connect ID tokens. Every

@@ -18,3 +18,5 @@ urlpatterns = [
     path("api/v1/users/me", api.users_me, name="api-users-me"),
     re_path(r"^api/(?P<path>.*)$", api.not_found),
 ]
+
+handler500 = "tenants.views.server_error"

@@ -10,3 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("oauth/authorize", consent_views.tenant_picker, name="region_authorize"),
 ]
+
+handler500 = "tenants.views.server_error"

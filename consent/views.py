@@ -22,6 +22,7 @@ from consent.forms import TenantHostnameForm
 from consent.models import ConsentGrant
 from oauth_clients.models import OAuthClient
 from oauth_clients.services import approve_client_for_tenant
+from tenants import ratelimit
 from tenants.decorators import tenant_member_required
 from tenants.scoping import get_scoped_or_404, scoped
 
@@ -159,6 +160,13 @@ class AuthorizationView(dot_views.AuthorizationView):
         )
 
     def post(self, request, *args, **kwargs):
+        """Consent and approval answers, at most RATE_LIMITS["authorize_post_per_user"]."""
+        user_key = str(request.user.pk)
+        if wait := ratelimit.is_limited("authorize_post_per_user", user_key):
+            response = render(request, "consent/too_many.html", status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        ratelimit.hit("authorize_post_per_user", user_key)
         if "tenant_approval" in request.POST:
             return self.tenant_approval(request)
         return super().post(request, *args, **kwargs)

@@ -6,6 +6,7 @@
 """
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from tenants.middleware import SESSION_TENANT_KEY
@@ -13,6 +14,14 @@ from tenants.models import Membership
 from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
 
 PASSWORD = "password"
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counters live in the cache; every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -32,3 +32,7 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Live-server threads would otherwise keep PostgreSQL connections open past
+# the test run, and the test database could not be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

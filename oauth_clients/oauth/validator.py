@@ -12,7 +12,6 @@ from datetime import timedelta
 from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
 from oauth2_provider.models import revoke_access_token, set_token_value
@@ -30,6 +29,7 @@ from oauth_clients.models import (
 )
 from oauth_clients.oauth.request import tenant_of
 from oauth_clients.oauth.revocation import record_revocations
+from tenants import ratelimit
 from tenants.models import Membership
 from tenants.services import record_event
 
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A burst of failed client authentications worth an audit entry.
 FAILED_AUTH_BURST = 10
-FAILED_AUTH_WINDOW_SECONDS = 60
 
 
 def _checksum(token: str) -> str:
@@ -107,6 +106,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             return False
         client = self._load_application(client_id, request)
         if client is None:
+            ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
             return False
         request.client_id = client_id
         if not client.is_confidential:
@@ -121,12 +121,9 @@ class TenantOAuth2Validator(OAuth2Validator):
         return False
 
     def _note_failed_authentication(self, client: OAuthClient, request) -> None:
-        key = f"failed-client-auth:{client.pk}"
-        cache.add(key, 0, FAILED_AUTH_WINDOW_SECONDS)
-        try:
-            failures = cache.incr(key)
-        except ValueError:
-            return
+        """Count the failure for rate limiting, and audit a burst once."""
+        failures = ratelimit.hit("client_auth_per_client", client.client_id)
+        ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
         if failures == FAILED_AUTH_BURST:
             record_event(
                 client.tenant,
@@ -134,7 +131,6 @@ class TenantOAuth2Validator(OAuth2Validator):
                 actor=None,
                 target=client,
                 failures=failures,
-                window_seconds=FAILED_AUTH_WINDOW_SECONDS,
             )
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):

@@ -6,6 +6,7 @@ our own where DOT's answer differs from what we promise (introspection,
 discovery documents built from the tenant's issuer).
 """
 
+import base64
 import hashlib
 import json
 from datetime import timedelta
@@ -28,6 +29,7 @@ from oauth_clients.models import RefreshToken
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
 from oauth_clients.oauth.revocation import revoke_jti
+from tenants import ratelimit
 from tenants.models import Membership
 
 ERROR_TITLES = {
@@ -84,6 +86,33 @@ def oauth_response(
     return response
 
 
+def client_auth_limited(request: HttpRequest, params: dict) -> HttpResponse | None:
+    """429 while this client or this address has too many failed authentications."""
+    client_id = params.get("client_id") or ""
+    basic = request.headers.get("Authorization", "")
+    if basic.startswith("Basic "):
+        try:
+            client_id = base64.b64decode(basic[6:]).decode().split(":", 1)[0]
+        except (ValueError, UnicodeDecodeError):
+            client_id = ""
+    wait = (client_id and ratelimit.is_limited("client_auth_per_client", client_id)) or (
+        ratelimit.is_limited("client_auth_per_address", ratelimit.client_address(request))
+    )
+    if not wait:
+        return None
+    response = JsonResponse(
+        oauth_error_body(
+            "too_many_requests",
+            "Too many failed client authentications. Try again later.",
+            429,
+        ),
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def body_error(error: errors.OAuth2Error) -> HttpResponse:
     response = JsonResponse(
         oauth_error_body(error.error, error.description, error.status_code),
@@ -131,6 +160,8 @@ class RevokeTokenView(dot_views.RevokeTokenView):
             return body_error(error)
         if self.revokes_itself(request, params.get("token", "")):
             return oauth_response(request, {}, "", 200)
+        if limited := client_auth_limited(request, params):
+            return limited
         with transaction.atomic():
             _url, headers, body, status = self.create_revocation_response(request)
         return oauth_response(request, headers, body, status)
@@ -167,6 +198,8 @@ class IntrospectView(OAuthLibMixin, View):
             params = dict(parse_body(request))
         except errors.OAuth2Error as error:
             return body_error(error)
+        if limited := client_auth_limited(request, params):
+            return limited
         server = self.get_server()
         core = self.get_oauthlib_backend_class()(server)
         uri, http_method, body, headers = core._extract_params(request)
