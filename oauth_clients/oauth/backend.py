@@ -31,7 +31,7 @@ def parse_body(request) -> list[tuple[str, str]]:
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"{}", object_pairs_hook=_reject_duplicate_keys)
-        except ValueError:
+        except (ValueError, RecursionError):  # also invalid UTF-8 and absurd nesting
             raise errors.InvalidRequestError(
                 description="The JSON body cannot be parsed."
             ) from None
