@@ -148,9 +148,7 @@ def main() -> int:
         rows = [r for r in results if r[0] == name]
         statuses = Counter(r[2] for r in rows)
         slowest = max((r[3] for r in rows), default=0.0)
-        print(
-            f"{name:>10}: {len(rows):4} requests  statuses {dict(statuses)}  slowest {slowest:.2f} s"
-        )
+        print(f"{name:>10}: {len(rows):4} requests  {dict(statuses)}  slowest {slowest:.2f} s")
     outage = [r for r in results if r[0] == "outage"]
     if any(r[2] not in (200, 503) for r in outage):
         failures.append("during the outage a request answered neither 200 nor 503")
