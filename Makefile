@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint check-deploy messages messages-check clean
+.PHONY: run test lint check-deploy messages messages-check db-outage-check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -54,6 +54,10 @@ check-deploy: $(VENV)/.installed-app
 	SIGNING_KEY_FILE="$$dir/key.pem" \
 	SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+## db-outage-check: stop PostgreSQL under traffic; expect fast 503s and recovery (needs root)
+db-outage-check: $(VENV)/.installed-app
+	$(BIN)/python bench/db_outage.py
 
 ## messages: update the Dutch catalogue from the source and compile it
 messages: export DEBUG ?= 1

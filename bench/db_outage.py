@@ -77,6 +77,7 @@ def main() -> int:
         [*manage, "generate_signing_key", str(key)], env={**env, "DEBUG": "1"}, check=True
     )
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True)
+    subprocess.run([*manage, "collectstatic", "--noinput", "-v0"], env=env, check=True)
     subprocess.run([*manage, "seed_demo"], env=env, check=True, stdout=subprocess.DEVNULL)
     port = free_port()
     server = subprocess.Popen(
