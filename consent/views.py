@@ -100,6 +100,14 @@ class AuthorizationView(dot_views.AuthorizationView):
         if "login" in prompt:
             # Only a valid request may end the session.
             return self.handle_prompt_login()
+        if "admin_classic" in scopes and not services.is_tenant_admin(request.tenant, request.user):
+            # The administration scope is for tenant admins only.
+            return self.error_redirect(
+                credentials,
+                credentials["request"].client,
+                "invalid_scope",
+                "Only tenant admins can grant admin_classic.",
+            )
         application: OAuthClient = credentials["request"].client
         tenant = request.tenant
         if application.is_external_to(tenant) and not services.is_approved(tenant, application):
@@ -233,7 +241,7 @@ class AuthorizationView(dot_views.AuthorizationView):
         The posted request is validated again before DOT looks the client up.
         """
         try:
-            _scopes, credentials = self.validate_authorization_request(self.request)
+            scopes, credentials = self.validate_authorization_request(self.request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         application: OAuthClient = credentials["request"].client
@@ -245,6 +253,13 @@ class AuthorizationView(dot_views.AuthorizationView):
                 application,
                 "access_denied",
                 "A tenant admin must approve this application before it can be used here.",
+            )
+        if "admin_classic" in scopes and not services.is_tenant_admin(tenant, self.request.user):
+            return self.error_redirect(
+                credentials,
+                application,
+                "invalid_scope",
+                "Only tenant admins can grant admin_classic.",
             )
         response = super().form_valid(form)
         granted = form.cleaned_data.get("allow") and "code=" in response.get("Location", "")
