@@ -5,7 +5,7 @@ import json
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.oauth.request import TENANT_KEY
+from oauth_clients.oauth.request import CLIENT_CACHE_KEY, TENANT_KEY, ClientCache
 
 
 def _reject_duplicate_keys(pairs):
@@ -57,6 +57,7 @@ class TenantOAuthLibCore(OAuthLibCore):
     def extract_headers(self, request):
         headers = super().extract_headers(request)
         headers[TENANT_KEY] = request.tenant
+        headers[CLIENT_CACHE_KEY] = request.__dict__.setdefault("_oauth_clients", ClientCache())
         return headers
 
     def extract_body(self, request):

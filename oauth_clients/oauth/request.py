@@ -5,6 +5,15 @@ from django.core.exceptions import ImproperlyConfigured
 # The key under which the backend hands the resolved tenant to oauthlib. It is
 # not an HTTP header name (those arrive as HTTP_*), so no client can set it.
 TENANT_KEY = "oauth_clients.tenant"
+# Clients already loaded during this HTTP request.
+CLIENT_CACHE_KEY = "oauth_clients.clients"
+
+
+class ClientCache:
+    """Not a dict: oauthlib copies dict-valued headers into new dicts."""
+
+    def __init__(self):
+        self.clients = {}
 
 
 def tenant_of(request):

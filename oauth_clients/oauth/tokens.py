@@ -31,12 +31,12 @@ def subject_of(request) -> str:
     if cached:
         return cached
     tenant = tenant_of(request)
-    user = request.user
-    if user is None and request.grant_type == "client_credentials":
-        user = request.client.service_user
+    user_id = request.user.pk if request.user is not None else None
+    if user_id is None and request.grant_type == "client_credentials":
+        user_id = request.client.service_user_id
     subject = (
         Membership.objects.for_tenant(tenant)
-        .filter(user=user)
+        .filter(user_id=user_id)
         .values_list("subject", flat=True)
         .first()
     )

@@ -27,7 +27,7 @@ from oauth_clients.models import (
     OAuthClient,
     RefreshToken,
 )
-from oauth_clients.oauth.request import tenant_of
+from oauth_clients.oauth.request import CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
 from tenants import ratelimit
 from tenants.models import Membership
@@ -59,6 +59,20 @@ class TenantOAuth2Validator(OAuth2Validator):
         except (binascii.Error, UnicodeDecodeError, ValueError):
             return ("", "")
         return unquote_plus(client_id), unquote_plus(secret)
+
+    def _load_application(self, client_id, request):
+        """DOT's lookup, remembered for the rest of this HTTP request.
+
+        oauthlib validates an authorization request twice (once to show the
+        page, once to issue the code); the client is read once.
+        """
+        cache = request.headers.get(CLIENT_CACHE_KEY)
+        if cache is not None and request.client is None and client_id in cache.clients:
+            request.client = cache.clients[client_id]
+        client = super()._load_application(client_id, request)
+        if cache is not None and client is not None:
+            cache.clients[client_id] = client
+        return client
 
     def client_authentication_required(self, request, *args, **kwargs):
         """Confidential clients authenticate; so does any request that sends a secret.
@@ -210,9 +224,12 @@ class TenantOAuth2Validator(OAuth2Validator):
         cached = getattr(request, "grant_row", None)
         if cached is not None and cached.code == code:
             return cached
+        # Read once per token request, by code and tenant (the client is checked
+        # by the callers: the OpenID dispatcher reads the code before the client
+        # is known).
         grant = (
             AuthorizationCode.objects.select_for_update(of=("self",))
-            .filter(code=code, application=request.client, tenant=tenant_of(request))
+            .filter(code=code, tenant=tenant_of(request))
             .select_related("user")
             .first()
         )
@@ -227,12 +244,12 @@ class TenantOAuth2Validator(OAuth2Validator):
         a challenge is a PKCE downgrade (RFC 9700 §4.8) and is refused.
         """
         grant = self._grant(code, request)
-        if grant is None or grant.is_expired():
+        if grant is None or grant.application_id != client.pk or grant.is_expired():
             return False
         if grant.used_at is not None:
             self._revoke_family(grant.token_family)
             record_event(
-                grant.tenant,
+                tenant_of(request),
                 "oauth_client.code_replayed",
                 actor=None,
                 target=client,
@@ -241,7 +258,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             return False
         if request.code_verifier is not None and not grant.code_challenge:
             return False
-        if not self._is_active_member(grant.user, grant.tenant):
+        if not self._member_subject(grant.user, request):
             return False
         request.scopes = grant.scope.split()
         request.user = grant.user
@@ -262,23 +279,33 @@ class TenantOAuth2Validator(OAuth2Validator):
         """The redirect_uri of the authorization request, to the letter (RFC 6749 §4.1.3)."""
         request = kwargs.get("request") or args[-1]
         grant = self._grant(code, request)
-        return grant is not None and grant.redirect_uri == redirect_uri
+        return (
+            grant is not None
+            and grant.application_id == client.pk
+            and grant.redirect_uri == redirect_uri
+        )
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs):
         """Mark the code used (kept until it expires, so a replay is recognised)."""
-        updated = AuthorizationCode.objects.filter(
-            code=code, application=request.client, used_at__isnull=True
+        grant = self._grant(code, request)
+        updated = grant is not None and AuthorizationCode.objects.filter(
+            pk=grant.pk, application=request.client, used_at__isnull=True
         ).update(used_at=timezone.now())
         if not updated:
             raise errors.InvalidGrantError(request=request)
 
     def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        grant = AuthorizationCode.objects.filter(code=code, tenant=tenant_of(request)).first()
+        grant = self._grant(code, request)
         return grant.scope.split() if grant else []
 
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
-        grant = AuthorizationCode.objects.filter(code=code, tenant=tenant_of(request)).first()
+        grant = self._grant(code, request)
         return (grant.nonce or None) if grant else None
+
+    def _check_and_set_request_resource(self, request):
+        # No RFC 8707 resource indicators here: a token is for its tenant's APIs
+        # (its audience is the tenant). DOT's version would re-read the code row.
+        request.resource = []
 
     # --- Tokens -------------------------------------------------------------------------
     def save_bearer_token(self, token, request, *args, **kwargs):
@@ -385,7 +412,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             and rt.family_started_at + timedelta(seconds=lifetime) <= timezone.now()
         ):
             return False
-        if not self._is_active_member(rt.user, tenant_of(request)):
+        if not self._member_subject(rt.user, request):
             return False
         request.user = rt.user
         request.refresh_token = refresh_token
@@ -453,12 +480,19 @@ class TenantOAuth2Validator(OAuth2Validator):
             client=client, tenant=tenant, approved_at__isnull=False
         ).exists()
 
-    def _is_active_member(self, user, tenant) -> bool:
-        return (
-            user is not None
-            and user.is_active
-            and Membership.objects.for_tenant(tenant).filter(user=user).exists()
+    def _member_subject(self, user, request) -> str | None:
+        """The token subject of an active member of this tenant (kept for the token), or None."""
+        if user is None or not user.is_active:
+            return None
+        subject = (
+            Membership.objects.for_tenant(tenant_of(request))
+            .filter(user=user)
+            .values_list("subject", flat=True)
+            .first()
         )
+        if subject is not None:
+            request.token_subject = str(subject)
+        return request.token_subject if subject is not None else None
 
     # --- OpenID Connect -----------------------------------------------------------------
     def get_oidc_issuer_endpoint(self, request):
