@@ -379,6 +379,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # At DEBUG this logger prints failed variable lookups with the whole
+    # template context, which can hold a secret being shown once.
+    "loggers": {"django.template": {"level": "INFO"}},
 }
 
 # --- Console limits -----------------------------------------------------------------

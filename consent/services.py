@@ -13,7 +13,7 @@ def scope_descriptions() -> dict[str, str]:
 
 def find_published_client(region, client_id: str) -> OAuthClient | None:
     """A live client published in ``region`` (the region host knows no tenant yet)."""
-    if not client_id:
+    if not client_id or "\x00" in client_id:
         return None
     return (
         OAuthClient.objects.filter(

@@ -24,6 +24,10 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # letters, digits and inner hyphens; an IPv4 address matches too.
 HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$")
 
+# The characters a URI may contain (RFC 3986 §2): anything else is refused, as
+# the authorization endpoint (oauthlib) would refuse it later.
+URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
+
 # A native app's private-use scheme in reverse-domain form (RFC 8252 §7.1),
 # e.g. com.example.app:/callback.
 PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$")
@@ -85,6 +89,15 @@ def _check_common(value: str, what) -> None:
         )
     if "*" in value:
         raise ValidationError(_("Wildcards are not allowed."), code="wildcard")
+    if not URI_CHARACTERS.match(value):
+        raise ValidationError(
+            _(
+                "%(what)s may only contain the characters of a URI (RFC 3986): encode others "
+                "with %% escapes."
+            ),
+            code="invalid_character",
+            params={"what": what},
+        )
 
 
 def _valid_hostname(parts) -> bool:

@@ -77,7 +77,8 @@ def own_consent_method(request: HttpRequest, client: OAuthClient) -> str:
 @vary_on_headers("HX-Request")
 @tenant_admin_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    raw_query = request.GET.get("q", "")
+    query = raw_query.replace("\x00", "").strip()[:100]
     sort = request.GET.get("sort", "name")
     if sort not in SORTS:
         sort = "name"
@@ -87,6 +88,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
     )
     if query:
         clients = clients.filter(Q(name__icontains=query) | Q(client_id__icontains=query.lower()))
+    if "\x00" in raw_query:
+        clients = clients.none()  # no name holds a NUL (and PostgreSQL cannot compare one)
     page = Paginator(clients.order_by(*SORTS[sort]), PAGE_SIZE).get_page(request.GET.get("page"))
 
     def list_url(**params) -> str:
@@ -110,7 +113,9 @@ def client_list(request: HttpRequest) -> HttpResponse:
         .select_related("client", "client__tenant__region", "approved_by")
         .order_by("client__name", "pk")
     )
-    if query:
+    if "\x00" in raw_query:
+        externals = externals.none()
+    elif query:
         externals = externals.filter(
             Q(client__name__icontains=query) | Q(client__client_id__icontains=query.lower())
         )

@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -25,6 +26,13 @@ def parse_body(request) -> list[tuple[str, str]]:
     """
     if hasattr(request, "_oauth_body"):
         return request._oauth_body
+    try:
+        return _parse_body(request)
+    except (RequestDataTooBig, TooManyFieldsSent):
+        raise errors.InvalidRequestError(description="The request body is too large.") from None
+
+
+def _parse_body(request) -> list[tuple[str, str]]:
     if request.method != "POST":
         request._oauth_body = []
         return []

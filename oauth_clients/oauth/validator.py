@@ -66,6 +66,8 @@ class TenantOAuth2Validator(OAuth2Validator):
         oauthlib validates an authorization request twice (once to show the
         page, once to issue the code); the client is read once.
         """
+        if not client_id or "\x00" in client_id:
+            return None  # PostgreSQL cannot even compare a string with a NUL in it
         cache = request.headers.get(CLIENT_CACHE_KEY)
         if cache is not None and request.client is None and client_id in cache.clients:
             request.client = cache.clients[client_id]

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 from datetime import timedelta
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db import transaction
@@ -92,7 +93,8 @@ def client_auth_limited(request: HttpRequest, params: dict) -> HttpResponse | No
     basic = request.headers.get("Authorization", "")
     if basic.startswith("Basic "):
         try:
-            client_id = base64.b64decode(basic[6:]).decode().split(":", 1)[0]
+            # As the validator reads it (RFC 6749 §2.3.1: form-encoded in Basic).
+            client_id = unquote_plus(base64.b64decode(basic[6:]).decode().split(":", 1)[0])
         except (ValueError, UnicodeDecodeError):
             client_id = ""
     wait = (client_id and ratelimit.is_limited("client_auth_per_client", client_id)) or (
@@ -143,6 +145,8 @@ class TokenView(dot_views.TokenView):
             return body_error(
                 errors.InvalidRequestError(description="Missing grant_type parameter.")
             )
+        if limited := client_auth_limited(request, params):
+            return limited
         with transaction.atomic():
             _url, headers, body, status = self.create_token_response(request)
         return oauth_response(request, headers, body, status)

@@ -137,11 +137,25 @@ def test_duplicates_are_rejected():
 def test_it_rejects_hosts_that_are_not_host_names(uri):
     with pytest.raises(ValidationError) as error:
         validate_redirect_uri(uri)
-    assert error.value.code in {"bad_host", "userinfo", "invalid"}
+    assert error.value.code in {"bad_host", "userinfo", "invalid", "invalid_character"}
 
 
-@pytest.mark.parametrize("origin", ["https://<b>x", 'https://a"b.com'])
+@pytest.mark.parametrize("origin", ["https://<b>x", 'https://a"b.com', "https://a_b.example"])
 def test_it_rejects_origins_whose_host_is_not_a_host_name(origin):
     with pytest.raises(ValidationError) as error:
         validate_origin(origin)
-    assert error.value.code == "bad_host"
+    assert error.value.code in {"bad_host", "invalid_character"}
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://app.example.com/cb?x=<y>",
+        "https://app.example.com/ü",
+        "https://app.example.com/{x}",
+    ],
+)
+def test_it_rejects_characters_a_uri_cannot_hold(uri):
+    with pytest.raises(ValidationError) as error:
+        validate_redirect_uri(uri)
+    assert error.value.code == "invalid_character"

@@ -1,0 +1,411 @@
+"""Rate limits (tenants/ratelimit.py): failures are counted, good traffic never waits.
+
+- Failed sign-ins per account and per address → 429 with Retry-After; while
+  locked out even the right password gets the same 429 (no guessing oracle).
+- Failed client authentications per client and per address → 429 JSON with
+  Retry-After at /oauth/token, /oauth/revoke and /oauth/introspect.
+- Consent and approval answers per user → 429.
+
+The limits are lowered with the ``settings`` fixture; the cache is cleared
+around every test (tests/conftest.py).
+"""
+
+import base64
+import time
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from consent.models import ConsentGrant
+from oauth_clients.models import AccessToken, AuthorizationCode, ConnectionConfig
+from oauth_clients.oauth.revocation import revocations
+from oauth_clients.services import publish_client
+from tests.conftest import client_for
+from tests.factories import MembershipFactory, UserFactory, create_oauth_client
+from tests.oauth.conftest import Registered, basic, pkce_pair
+
+pytestmark = pytest.mark.django_db
+
+LOGIN_URL = reverse("tenants:login")
+REDIRECT = "https://app.example.com/callback"
+CLIENT_AUTH_ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_revocation_list():
+    revocations.clear()
+    yield
+    revocations.clear()
+
+
+@pytest.fixture
+def limits(settings):
+    """``limits(name=(attempts, seconds), ...)``: lower some RATE_LIMITS for this test."""
+
+    def set_(**changes):
+        settings.RATE_LIMITS = {**django_settings.RATE_LIMITS, **changes}
+
+    return set_
+
+
+def retry_after(response) -> int:
+    assert "Retry-After" in response, dict(response.headers)
+    seconds = int(response["Retry-After"])
+    assert seconds > 0
+    return seconds
+
+
+# --- Sign-in ------------------------------------------------------------------------------------
+
+
+def sign_in(http, email: str, password: str, address: str = "10.0.0.1"):
+    return http.post(LOGIN_URL, {"username": email, "password": password}, REMOTE_ADDR=address)
+
+
+def signed_in(http) -> bool:
+    return "_auth_user_id" in http.session
+
+
+def assert_refused(response):
+    assert response.status_code == 200, response.status_code
+    assert "Invalid email or password." in response.content.decode()
+
+
+def assert_locked_out(response, seconds: int):
+    assert response.status_code == 429
+    assert retry_after(response) == seconds
+    html = response.content.decode()
+    assert "Too many failed sign-ins" in html
+    assert "Invalid email or password." not in html
+
+
+class TestSignInPerAccount:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(sign_in_per_account=(3, 900), sign_in_per_address=(1000, 900))
+
+    def test_failures_past_the_limit_get_429_with_retry_after(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        for _ in range(3):
+            assert_refused(sign_in(http, "alice@acme.test", "wrong"))
+        assert_locked_out(sign_in(http, "alice@acme.test", "wrong"), 900)
+
+    def test_the_right_password_is_refused_alike_during_the_lockout(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        for _ in range(3):
+            sign_in(http, "alice@acme.test", "wrong")
+        wrong = sign_in(http, "alice@acme.test", "wrong-again")
+        right = sign_in(http, "alice@acme.test", "password")
+        assert_locked_out(wrong, 900)
+        assert_locked_out(right, 900)
+        assert not signed_in(http)
+        assert dict(right.headers).keys() == dict(wrong.headers).keys()
+        assert right["Retry-After"] == wrong["Retry-After"]
+
+    def test_the_lockout_follows_the_account_to_other_addresses_and_clients(self, tenant_a, alice):
+        for index in range(3):
+            sign_in(client_for(tenant_a), "alice@acme.test", "wrong", f"10.0.1.{index}")
+        fresh = client_for(tenant_a)
+        assert_locked_out(sign_in(fresh, "alice@acme.test", "password", "10.9.9.9"), 900)
+        assert not signed_in(fresh)
+
+    def test_spelling_variants_of_the_email_count_as_one_account(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        for variant in ("ALICE@acme.test", " alice@ACME.TEST", "Alice@Acme.Test "):
+            assert_refused(sign_in(http, variant, "wrong"))
+        assert_locked_out(sign_in(http, "alice@acme.test", "password"), 900)
+
+    def test_other_accounts_are_not_locked_out(self, tenant_a, alice, bob):
+        http = client_for(tenant_a)
+        for _ in range(3):
+            sign_in(http, "alice@acme.test", "wrong")
+        response = sign_in(http, "bob@acme.test", "password")
+        assert response.status_code == 302
+        assert signed_in(http)
+
+    def test_the_lockout_ends_with_the_window(self, tenant_a, alice, limits):
+        limits(sign_in_per_account=(2, 1))
+        http = client_for(tenant_a)
+        for _ in range(2):
+            sign_in(http, "alice@acme.test", "wrong")
+        assert sign_in(http, "alice@acme.test", "password").status_code == 429
+        time.sleep(1.2)
+        assert sign_in(http, "alice@acme.test", "password").status_code == 302
+        assert signed_in(http)
+
+
+class TestSignInPerAddress:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(sign_in_per_account=(1000, 900), sign_in_per_address=(4, 600))
+
+    def test_failures_for_many_accounts_from_one_address_get_429(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        for index in range(4):
+            assert_refused(sign_in(http, f"guess{index}@acme.test", "wrong", "10.0.0.7"))
+        assert_locked_out(sign_in(http, "guess9@acme.test", "wrong", "10.0.0.7"), 600)
+        locked = sign_in(http, "alice@acme.test", "password", "10.0.0.7")
+        assert_locked_out(locked, 600)
+        assert not signed_in(http)
+
+    def test_other_addresses_are_not_locked_out(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        for index in range(4):
+            sign_in(http, f"guess{index}@acme.test", "wrong", "10.0.0.7")
+        response = sign_in(http, "alice@acme.test", "password", "10.0.0.8")
+        assert response.status_code == 302
+        assert signed_in(http)
+
+
+def test_successful_sign_ins_are_never_counted(tenant_a, alice, limits):
+    limits(sign_in_per_account=(2, 900), sign_in_per_address=(2, 900))
+    for _ in range(25):
+        http = client_for(tenant_a)
+        response = sign_in(http, "alice@acme.test", "password")
+        assert response.status_code == 302
+        assert signed_in(http)
+
+
+def test_a_success_between_failures_does_not_hide_them(tenant_a, alice, limits):
+    """Failures still count after a success: a success is not a reset an attacker can buy."""
+    limits(sign_in_per_account=(3, 900), sign_in_per_address=(1000, 900))
+    MembershipFactory(user=UserFactory(email="mallory@acme.test"), tenant=tenant_a)
+    http = client_for(tenant_a)
+    for _ in range(3):
+        sign_in(http, "alice@acme.test", "wrong")
+        sign_in(client_for(tenant_a), "mallory@acme.test", "password")
+    assert sign_in(http, "alice@acme.test", "password").status_code == 429
+
+
+# --- Client authentication --------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(tenant_a):
+    return client_for(tenant_a)
+
+
+@pytest.fixture
+def m2m(tenant_a, alice) -> Registered:
+    client, secret = create_oauth_client(
+        tenant_a, actor=alice, name="Nightly sync", machine_to_machine=True
+    )
+    return Registered(client, secret)
+
+
+@pytest.fixture
+def other(tenant_a, alice) -> Registered:
+    client, secret = create_oauth_client(
+        tenant_a, actor=alice, name="Other app", machine_to_machine=True
+    )
+    return Registered(client, secret)
+
+
+def wrong_secret(registered: Registered) -> tuple[str, str]:
+    return registered.client_id, "0" * 72
+
+
+def basic_header(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def authenticate(api, path: str, credentials, address: str = "10.0.0.1"):
+    """One request at ``path`` authenticating with HTTP Basic as ``credentials``:
+    a ``Registered`` client or a ``(client_id, secret)`` pair."""
+    if isinstance(credentials, Registered):
+        credentials = (credentials.client_id, credentials.secret)
+    data = {
+        "/oauth/token": {"grant_type": "client_credentials"},
+        "/oauth/revoke": {"token": "not-a-token"},
+        "/oauth/introspect": {"token": "not-a-token"},
+    }[path]
+    return api.post(path, data, HTTP_AUTHORIZATION=basic_header(*credentials), REMOTE_ADDR=address)
+
+
+def assert_too_many(response) -> dict:
+    assert response.status_code == 429, response.content[:300]
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Cache-Control"] == "no-store"
+    retry_after(response)
+    body = response.json()
+    assert body["error"] == "too_many_requests"
+    assert body["error_description"]
+    assert "access_token" not in body and "active" not in body
+    return body
+
+
+@pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
+class TestClientAuthPerClient:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(client_auth_per_client=(3, 300), client_auth_per_address=(1000, 300))
+
+    def test_failures_past_the_limit_get_429_json(self, api, m2m, path):
+        for _ in range(3):
+            assert authenticate(api, path, wrong_secret(m2m)).status_code == 401
+        assert_too_many(authenticate(api, path, wrong_secret(m2m)))
+
+    def test_the_right_secret_is_refused_alike_during_the_lockout(self, api, m2m, path):
+        for _ in range(3):
+            authenticate(api, path, wrong_secret(m2m), "10.0.0.1")
+        body = assert_too_many(authenticate(api, path, m2m, "10.0.0.2"))
+        assert body == assert_too_many(authenticate(api, path, wrong_secret(m2m), "10.0.0.3"))
+        assert not AccessToken.objects.exists()
+
+    def test_a_lockout_earned_at_another_endpoint_holds_here(self, api, m2m, path):
+        for _ in range(3):
+            authenticate(api, "/oauth/introspect", wrong_secret(m2m))
+        assert_too_many(authenticate(api, path, m2m))
+
+    def test_client_secret_post_is_limited_too(self, api, m2m, path):
+        data = {"grant_type": "client_credentials", "token": "x", "client_id": m2m.client_id}
+        for _ in range(3):
+            api.post(path, {**data, "client_secret": "0" * 72})
+        assert_too_many(api.post(path, {**data, "client_secret": m2m.secret}))
+
+    def test_other_clients_are_not_limited(self, api, m2m, other, path):
+        for _ in range(3):
+            authenticate(api, path, wrong_secret(m2m))
+        assert authenticate(api, path, other).status_code == 200
+
+
+@pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
+class TestClientAuthPerAddress:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(client_auth_per_client=(1000, 300), client_auth_per_address=(4, 300))
+
+    def test_failures_for_many_clients_from_one_address_get_429(self, api, m2m, path):
+        for index in range(4):
+            unknown = (f"unknown{index}", "x")
+            assert authenticate(api, path, unknown, "10.0.0.5").status_code == 401
+        assert_too_many(authenticate(api, path, m2m, "10.0.0.5"))
+
+    def test_other_addresses_are_not_limited(self, api, m2m, path):
+        for _ in range(4):
+            authenticate(api, path, wrong_secret(m2m), "10.0.0.5")
+        assert authenticate(api, path, m2m, "10.0.0.6").status_code == 200
+
+
+def test_a_well_behaved_client_is_never_slowed(api, m2m, limits):
+    limits(client_auth_per_client=(3, 300), client_auth_per_address=(3, 300))
+    tokens = []
+    for _ in range(100):
+        response = authenticate(api, "/oauth/token", m2m)
+        assert response.status_code == 200, response.content
+        tokens.append(response.json()["access_token"])
+    for token in tokens[:20]:
+        introspected = api.post(
+            "/oauth/introspect", {"token": token}, HTTP_AUTHORIZATION=basic(m2m)
+        )
+        assert introspected.status_code == 200
+        assert introspected.json()["active"] is True
+    for token in tokens[:20]:
+        revoked = api.post("/oauth/revoke", {"token": token}, HTTP_AUTHORIZATION=basic(m2m))
+        assert revoked.status_code == 200
+
+
+def test_a_client_id_hidden_in_an_odd_basic_header_is_still_limited(api, m2m, limits):
+    """The limit must key on the same client_id the validator authenticates (URL-decoded)."""
+    limits(client_auth_per_client=(3, 300), client_auth_per_address=(1000, 300))
+    for _ in range(3):
+        authenticate(api, "/oauth/introspect", wrong_secret(m2m))
+    encoded = "".join(f"%{ord(ch):02X}" for ch in m2m.client_id)
+    response = api.post(
+        "/oauth/introspect", {"token": "x"}, HTTP_AUTHORIZATION=basic_header(encoded, m2m.secret)
+    )
+    assert_too_many(response)
+
+
+# --- Consent and approval answers -----------------------------------------------------------------
+
+
+def authorize_query(client, challenge: str) -> dict:
+    return {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "user_default",
+        "state": "xyz",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+@pytest.fixture
+def asks(tenant_a, alice):
+    client, _secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Asks first",
+        redirect_uris=[REDIRECT],
+        consent_method="required",
+    )
+    return client
+
+
+def answer(http, client, allow: bool = True):
+    _verifier, challenge = pkce_pair()
+    data = authorize_query(client, challenge)
+    if allow:
+        data["allow"] = "Authorize"
+    return http.post("/oauth/authorize", data)
+
+
+class TestConsentAnswers:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(authorize_post_per_user=(3, 60))
+
+    def test_answers_past_the_limit_get_429(self, alice_client, asks):
+        for allow in (True, False, True):
+            response = answer(alice_client, asks, allow)
+            assert response.status_code == 302
+        codes = AuthorizationCode.objects.count()
+        response = answer(alice_client, asks)
+        assert response.status_code == 429
+        assert retry_after(response) == 60
+        assert "Location" not in response
+        assert "Too many requests" in response.content.decode()
+        assert AuthorizationCode.objects.count() == codes
+
+    def test_showing_the_consent_page_is_not_counted(self, alice_client, asks):
+        for _ in range(10):
+            _verifier, challenge = pkce_pair()
+            page = alice_client.get(
+                "/oauth/authorize?" + urlencode(authorize_query(asks, challenge))
+            )
+            assert page.status_code == 200
+        assert answer(alice_client, asks).status_code == 302
+
+    def test_other_users_are_not_limited(self, alice_client, bob_client, asks):
+        for _ in range(3):
+            answer(alice_client, asks)
+        assert answer(alice_client, asks).status_code == 429
+        assert answer(bob_client, asks).status_code == 302
+
+    def test_tenant_approval_answers_count_too(
+        self, tenant_a, tenant_b, alice, alice_client, carol
+    ):
+        shared, _secret = create_oauth_client(
+            tenant_b, actor=carol, name="Globex app", redirect_uris=[REDIRECT]
+        )
+        publish_client(shared, actor=carol)
+        for _ in range(3):
+            _verifier, challenge = pkce_pair()
+            response = alice_client.post(
+                "/oauth/authorize",
+                {**authorize_query(shared, challenge), "tenant_approval": "deny"},
+            )
+            assert response.status_code == 302
+        _verifier, challenge = pkce_pair()
+        response = alice_client.post(
+            "/oauth/authorize",
+            {**authorize_query(shared, challenge), "tenant_approval": "approve"},
+        )
+        assert response.status_code == 429
+        assert retry_after(response) == 60
+        assert not ConnectionConfig.objects.filter(client=shared, tenant=tenant_a).exists()
+        assert not ConsentGrant.objects.filter(client=shared).exists()
