@@ -24,6 +24,12 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]"})
 # letters, digits and inner hyphens; an IPv4 address matches too.
 HOSTNAME = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*\.?$")
 
+# scheme://host[:port]rest, the port optional.
+AUTHORITY_PORT = re.compile(
+    r"^(?P<head>[A-Za-z][A-Za-z0-9+.-]*://(?:\[[^\]/]*\]|[^/?#:\[]*))(?::\d*)?(?P<tail>.*)$",
+    re.DOTALL,
+)
+
 # The characters a URI may contain (RFC 3986 §2): anything else is refused, as
 # the authorization endpoint (oauthlib) would refuse it later.
 URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*$")
@@ -34,14 +40,13 @@ PRIVATE_USE_SCHEME = re.compile(r"^[a-z][a-z0-9-]*(?:\.[a-z0-9-]+)+$")
 
 
 def without_port(url: str) -> str:
-    """The URL with the port of its authority removed (for loopback matching)."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if netloc.startswith("["):
-        host = netloc[: netloc.find("]") + 1]
-    else:
-        host = netloc.rsplit(":", 1)[0] if ":" in netloc else netloc
-    return parts._replace(netloc=host).geturl()
+    """The URL as written, minus the port of its authority (for loopback matching).
+
+    Nothing else is normalised (no case folding, no dropped empty query):
+    apart from the port, a loopback redirect URL must match to the letter.
+    """
+    match = AUTHORITY_PORT.match(url)
+    return match.group("head") + match.group("tail") if match else url
 
 
 def _has_space_or_control(value: str) -> bool:

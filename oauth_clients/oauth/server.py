@@ -14,6 +14,16 @@ from oauthlib.openid import Server as OpenIDServer
 PKCE_VALUE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
+def answer_in_query(request) -> dict:
+    """Every answer, code or error, comes in the query: the only response_mode we offer.
+
+    A request cannot move the code into a fragment or a form post (where the
+    client would not look for it, and scripts on the page could).
+    """
+    request.response_mode = "query"
+    return {}
+
+
 def check_pkce_challenge(request) -> dict:
     """Authorization request: S256 only (RFC 9700 §2.1.1), and a well-formed challenge.
 
@@ -58,5 +68,6 @@ class Server(OpenIDServer):
         for grant_type in ("password", "urn:ietf:params:oauth:grant-type:device_code"):
             self.grant_types.pop(grant_type, None)
         for grant in (self.auth_grant, self.openid_connect_auth):
+            grant.custom_validators.pre_auth.append(answer_in_query)
             grant.custom_validators.post_auth.append(check_pkce_challenge)
             grant.custom_validators.pre_token.append(check_code_verifier_format)
