@@ -48,7 +48,7 @@ urlpatterns = [
         management_api.connection_config_me,
         name="api-oauth-client-connection-config",
     ),
-    re_path(r"^api/(?P<path>.*)$", api.not_found),
+    re_path(r"^api/(?P<path>[\s\S]*)$", api.not_found),  # newlines too
 ]
 
 handler500 = "tenants.views.server_error"

@@ -57,8 +57,11 @@ PATCHABLE = {
     "/allowedGrantTypes",
 }
 FILTER_TERM = re.compile(
-    r'^\s*(clientName|appType|clientId)\s+(eq|co|sw)\s+"((?:[^"\\]|\\.)*)"\s*$'
+    r'\s*(?P<field>clientName|appType|clientId)\s+(?P<op>eq|co|sw)\s+"(?P<value>(?:[^"\\]|\\.)*)"\s*'
 )
+FILTER_AND = re.compile(r"and\s+", re.IGNORECASE)
+MAX_OFFSET = 1_000_000
+PATCH_INDEX = re.compile(r"0|[1-9][0-9]*|-")
 TITLES = {
     400: "Bad request",
     401: "Unauthorized",
@@ -137,9 +140,31 @@ def json_body(request: HttpRequest):
     if request.content_type != "application/json":
         raise ApiError(415, "Send the body as application/json.", "unsupported_media_type")
     try:
-        return json.loads(request.body or b"null")
+        document = json.loads(request.body or b"null")
     except (ValueError, RecursionError):
         raise ApiError(400, "The body is not valid JSON.", "invalid_json") from None
+    _check_text(document)
+    return document
+
+
+def _check_text(value) -> None:
+    """Strings must be text a database can store: no lone surrogates (valid JSON escapes
+    such as "\\udc80" decode to them). A NUL is left to the fields' own validation,
+    which names the field."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(
+                400, "The body holds a string that is not valid Unicode.", "invalid_json"
+            ) from None
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
 
 
 def actor(request: HttpRequest):
@@ -300,26 +325,38 @@ def create(request: HttpRequest) -> HttpResponse:
 
 
 def parse_filter(expression: str) -> Q:
-    """``clientName co "x" and appType eq "web"`` (a SCIM-like subset)."""
+    """``clientName co "x" and appType eq "web"`` (a SCIM-like subset).
+
+    Terms are read left to right, so ``and`` inside a quoted value is text.
+    """
     fields = {"clientName": "name", "appType": "app_type", "clientId": "client_id"}
     lookups = {"eq": "", "co": "__icontains", "sw": "__istartswith"}
-    query = Q()
-    for term in re.split(r"\s+and\s+", expression.strip(), flags=re.IGNORECASE):
-        match = FILTER_TERM.match(term)
+    invalid = ApiError(
+        400,
+        'filter: use terms like clientName co "text" or appType eq "web", joined by "and".',
+        "invalid_filter",
+        "filter",
+    )
+    query, position, expression = Q(), 0, expression.strip()
+    while True:
+        match = FILTER_TERM.match(expression, position)
         if not match:
-            raise ApiError(
-                400,
-                'filter: use terms like clientName co "text" or appType eq "web", joined by "and".',
-                "invalid_filter",
-                "filter",
-            )
-        field, op, value = match.groups()
+            raise invalid
+        field, op, value = match.group("field", "op", "value")
         value = value.replace('\\"', '"').replace("\\\\", "\\")
-        lookup = fields[field] + lookups[op]
-        if op == "eq" and field == "clientName":
-            lookup = "name__iexact"
+        if "\x00" in value:
+            raise ApiError(400, "filter: values cannot contain NUL.", "invalid_filter", "filter")
+        lookup = (
+            "name__iexact" if (field, op) == ("clientName", "eq") else fields[field] + lookups[op]
+        )
         query &= Q(**{lookup: value})
-    return query
+        position = match.end()
+        if position == len(expression):
+            return query
+        joiner = FILTER_AND.match(expression, position)
+        if not joiner:
+            raise invalid
+        position = joiner.end()
 
 
 def _cursor(offset: int) -> str:
@@ -334,13 +371,15 @@ def _offset(cursor: str) -> int:
         raise ApiError(
             400, "page: not a cursor this API gave out.", "invalid_cursor", "page"
         ) from None
-    if not isinstance(offset, int) or offset < 0:
+    if not isinstance(offset, int) or not 0 <= offset <= MAX_OFFSET:
         raise ApiError(400, "page: not a cursor this API gave out.", "invalid_cursor", "page")
     return offset
 
 
 def listing(request: HttpRequest) -> JsonResponse:
     params = request.GET
+    if params.get("totalResults", "false") not in {"true", "false"}:
+        raise ApiError(400, "totalResults must be true or false.", "invalid_value", "totalResults")
     try:
         limit = int(params.get("limit", DEFAULT_LIMIT))
     except ValueError:
@@ -414,8 +453,13 @@ def apply_patch(document: dict, operations, allowed: set[str]) -> dict:
             raise ApiError(400, f"{where}: op must be add, remove or replace.", "invalid_patch")
         if not isinstance(path, str):
             raise ApiError(400, f"{where}: path must be a string.", "invalid_patch")
-        member, _, index = path[1:].partition("/")
-        if "/" + member not in allowed or (index and "/" in index):
+        parts = path.split("/")
+        member = parts[1] if len(parts) > 1 else ""
+        index = parts[2] if len(parts) == 3 else ""
+        valid_shape = parts[0] == "" and (
+            len(parts) == 2 or (len(parts) == 3 and PATCH_INDEX.fullmatch(index))
+        )
+        if not valid_shape or "/" + member not in allowed:
             raise ApiError(400, f"{where}: {path} cannot be changed.", "invalid_patch", member)
         if op != "remove" and "value" not in operation:
             raise ApiError(400, f"{where}: value is missing.", "invalid_patch", member)
@@ -432,7 +476,7 @@ def apply_patch(document: dict, operations, allowed: set[str]) -> dict:
         if index == "-" and op == "add":
             items.append(value)
             continue
-        if not index.isdigit() or int(index) >= len(items) + (op == "add"):
+        if index == "-" or int(index) >= len(items) + (op == "add"):
             raise ApiError(400, f"{where}: {path} is out of range.", "invalid_patch", member)
         position = int(index)
         if op == "add":

@@ -93,12 +93,17 @@ def server_error(request: HttpRequest) -> HttpResponse:
         ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
     )
     if wants_json:
+        code = "temporarily_unavailable" if unavailable else "server_error"
+        detail = (
+            "The service is temporarily unavailable." if unavailable else "The server had an error."
+        )
         response = JsonResponse(
             {
-                "error": "temporarily_unavailable" if unavailable else "server_error",
-                "error_description": "The service is temporarily unavailable."
-                if unavailable
-                else "The server had an error.",
+                "error": code,
+                "error_description": detail,
+                "errors": [
+                    {"code": code, "title": detail, "detail": detail, "status": str(status)}
+                ],
             },
             status=status,
         )
