@@ -45,10 +45,13 @@ class TenantMiddleware:
             request.region = region
             request.urlconf = REGION_URLCONF
         else:
-            tenant = (
-                Tenant.objects.select_related("region")
-                .filter(slug=labels.tenant, region__code=labels.region, is_active=True)
-                .first()
+            tenant = next(
+                iter(
+                    Tenant.objects.select_related("region").filter(
+                        slug=labels.tenant, region__code=labels.region, is_active=True
+                    )[:1]
+                ),
+                None,
             )
             if tenant is None:
                 return self.not_found(request)

@@ -38,11 +38,14 @@ def authenticate_bearer(token: str, tenant, scopes=()) -> BearerResult:
     claims = verify_access_token(token, tenant)
     if claims is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")
-    membership = (
-        Membership.objects.for_tenant(tenant)
-        .filter(subject=claims.subject, user__is_active=True)
-        .select_related("user")
-        .first()
+    # [:1], not .first(): the subject is unique, so no ORDER BY is needed.
+    membership = next(
+        iter(
+            Membership.objects.for_tenant(tenant)
+            .filter(subject=claims.subject, user__is_active=True)
+            .select_related("user")[:1]
+        ),
+        None,
     )
     if membership is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")

@@ -9,6 +9,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from jwcrypto import jws
@@ -85,10 +86,13 @@ class AccessTokenClaims:
 
 
 def _verification_keys() -> dict:
-    return {
-        kid(pem): signing_key(pem)
-        for pem in [settings.SIGNING_KEY_PEM, *settings.PREVIOUS_SIGNING_KEY_PEMS]
-    }
+    return _keys_by_kid(settings.SIGNING_KEY_PEM, tuple(settings.PREVIOUS_SIGNING_KEY_PEMS))
+
+
+@cache
+def _keys_by_kid(current: str, previous: tuple[str, ...]) -> dict:
+    """Built once per process (and per key set): a thumbprint costs a hash each time."""
+    return {kid(pem): signing_key(pem) for pem in (current, *previous)}
 
 
 def verify_access_token(token: str, tenant) -> AccessTokenClaims | None:
