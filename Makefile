@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint check-deploy messages messages-check db-outage-check clean
+.PHONY: run test lint check-deploy messages messages-check db-outage-check bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -58,6 +58,19 @@ check-deploy: $(VENV)/.installed-app
 ## db-outage-check: stop PostgreSQL under traffic; expect fast 503s and recovery (needs root)
 db-outage-check: $(VENV)/.installed-app
 	$(BIN)/python bench/db_outage.py
+
+## bench: the benchmark suite against PostgreSQL (bench/README.md), e.g. BENCH_ARGS="--scale 10"
+bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
+bench: $(VENV)/.installed-app
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing wrk (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "bench needs wrk: sudo apt-get install wrk (Debian, Ubuntu), brew install wrk (macOS)"; \
+			exit 1; \
+		fi; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## messages: update the Dutch catalogue from the source and compile it
 messages: export DEBUG ?= 1
