@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint check-deploy messages messages-check db-outage-check bench clean
+.PHONY: run test lint check-deploy messages messages-check db-outage-check scale-out-check bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -58,6 +58,10 @@ check-deploy: $(VENV)/.installed-app
 ## db-outage-check: stop PostgreSQL under traffic; expect fast 503s and recovery (needs root)
 db-outage-check: $(VENV)/.installed-app
 	$(BIN)/python bench/db_outage.py
+
+## scale-out-check: two instances on one PostgreSQL and Redis share codes, revocations, limits
+scale-out-check: $(VENV)/.installed-test
+	$(BIN)/python bench/scale_out.py
 
 ## bench: the benchmark suite against PostgreSQL (bench/README.md), e.g. BENCH_ARGS="--scale 10"
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
