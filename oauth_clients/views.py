@@ -30,6 +30,7 @@ from oauth_clients.forms import (
     intent_of,
 )
 from oauth_clients.models import AUDIT_ACTION_LABELS, ClientSecret, ConnectionConfig, OAuthClient
+from oauth_clients.rows import client_rows
 from tenants.decorators import tenant_admin_required
 from tenants.hosts import origin
 from tenants.models import AuditEvent
@@ -131,6 +132,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "page": page,
+        "rows": client_rows(page.object_list, reverse("oauth_clients:list")),
         "externals": externals,
         "query": query,
         "sort": sort,
