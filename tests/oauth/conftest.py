@@ -13,6 +13,8 @@ from tests.conftest import client_for
 from tests.factories import create_oauth_client
 
 REDIRECT = "https://app.example.com/callback"
+OFFLINE = "user_default offline_access"
+ERROR_KEYS = {"error", "error_description", "errors"}
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +134,63 @@ def alice_http(alice, tenant_a):
 def api(tenant_a):
     """An anonymous client on tenant A's host (for the token endpoint and APIs)."""
     return client_for(tenant_a)
+
+
+@pytest.fixture
+def other_web(tenant_a, alice):
+    """A second confidential client of tenant A with the same redirect URL."""
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Other web app",
+        redirect_uris=[REDIRECT],
+        allowed_scopes=["user_default", "offline_access"],
+        consent_method="trusted",
+    )
+    return Registered(client, secret)
+
+
+@pytest.fixture
+def globex_web(tenant_b, carol):
+    """A confidential client of tenant B with the same redirect URL."""
+    client, secret = create_oauth_client(
+        tenant_b,
+        actor=carol,
+        name="Globex app",
+        redirect_uris=[REDIRECT],
+        allowed_scopes=["user_default", "offline_access"],
+        consent_method="trusted",
+    )
+    return Registered(client, secret)
+
+
+def issue(alice_http, api, registered: Registered, scope: str = OFFLINE) -> dict:
+    """Run the code flow for alice and redeem the code; returns the token response's JSON."""
+    code, verifier = get_code(alice_http, registered, scope=scope)
+    response = redeem(api, registered, code, verifier)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def users_me(http, access_token: str):
+    """GET /api/v1/users/me with the access token as a Bearer credential."""
+    return http.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {access_token}")
+
+
+def assert_oauth_error(response, status: int, error: str) -> dict:
+    """An RFC 6749 §5.2 error in our shape, never cached and carrying no token."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert set(body) >= ERROR_KEYS, body
+    assert body["error"] == error, body
+    assert body["error_description"]
+    [item] = body["errors"]
+    assert item["code"] == error
+    assert item["status"] == str(status)
+    assert item["title"]
+    assert item["detail"] == body["error_description"]
+    assert "access_token" not in body
+    assert "active" not in body
+    return body

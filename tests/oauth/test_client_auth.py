@@ -10,8 +10,7 @@ from django.utils import timezone
 from oauth_clients.models import AccessToken, AuthorizationCode, ClientSecret
 from oauth_clients.services import delete_secret, generate_secret
 from tenants.models import AuditEvent
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, basic, get_code
+from tests.oauth.conftest import REDIRECT, assert_oauth_error, basic, get_code
 
 pytestmark = pytest.mark.django_db
 
@@ -22,18 +21,6 @@ def fresh_failure_counters():
     cache.clear()
     yield
     cache.clear()
-
-
-def assert_oauth_error(response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["error"] == error, body
-    assert body["error_description"]
-    assert body["errors"][0]["code"] == error
-    assert body["errors"][0]["status"] == str(status)
-    assert "access_token" not in body
-    return body
 
 
 def basic_header(client_id: str, secret: str) -> str:
@@ -57,18 +44,6 @@ def token_request(http, code: str, verifier: str, *, redirect_uri: str = REDIREC
 def assert_not_consumed(code: str) -> None:
     assert AuthorizationCode.objects.get(code=code).used_at is None
     assert not AccessToken.objects.exists()
-
-
-@pytest.fixture
-def other_web(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Other web app",
-        redirect_uris=[REDIRECT],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
 
 
 # --- The two methods ----------------------------------------------------------------------

@@ -10,25 +10,9 @@ from oauth_clients.services import ClientData, delete_clients, update_client
 from tenants.models import Membership
 from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic
+from tests.oauth.conftest import Registered, assert_oauth_error, basic, users_me
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_oauth_error(response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["error"] == error, body
-    assert body["error_description"]
-    assert body["errors"][0]["code"] == error
-    assert body["errors"][0]["status"] == str(status)
-    assert "access_token" not in body
-    return body
-
-
-def users_me(http, access_token: str):
-    return http.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {access_token}")
 
 
 def client_credentials(http, registered: Registered, **extra):

@@ -15,31 +15,11 @@ from oauth_clients.models import RefreshToken
 from oauth_clients.services import ClientData, update_client
 from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, basic, get_code, redeem
+from tests.oauth.conftest import Registered, assert_oauth_error, basic, issue
 
 pytestmark = pytest.mark.django_db
 
-OFFLINE = "user_default offline_access"
 INACTIVE = {"active": False}
-
-
-def assert_oauth_error(response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["error"] == error, body
-    assert body["error_description"]
-    assert body["errors"][0]["code"] == error
-    assert body["errors"][0]["status"] == str(status)
-    assert "active" not in body
-    return body
-
-
-def issue(alice_http, api, registered: Registered, scope: str = OFFLINE) -> dict:
-    code, verifier = get_code(alice_http, registered, scope=scope)
-    response = redeem(api, registered, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def introspect(http, registered: Registered, token: str, *, auth: str = "basic", **extra):
@@ -73,32 +53,6 @@ def sign(claims: dict, key=None, **header) -> str:
     token = jws.JWS(json.dumps(claims))
     token.add_signature(key, alg=protected["alg"], protected=protected)
     return token.serialize(compact=True)
-
-
-@pytest.fixture
-def other_web(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Other web app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
-
-
-@pytest.fixture
-def globex_web(tenant_b, carol):
-    client, secret = create_oauth_client(
-        tenant_b,
-        actor=carol,
-        name="Globex app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
 
 
 # --- Own tokens ---------------------------------------------------------------------------

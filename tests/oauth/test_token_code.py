@@ -13,42 +13,19 @@ from jwcrypto import jwk, jws
 from oauth_clients.models import AccessToken, AuthorizationCode, RefreshToken
 from tenants.models import AuditEvent, Membership
 from tests.conftest import client_for
-from tests.factories import create_oauth_client
 from tests.oauth.conftest import (
     REDIRECT,
     Registered,
+    assert_oauth_error,
     authorize,
     basic,
     get_code,
     query_of,
     redeem,
+    users_me,
 )
 
 pytestmark = pytest.mark.django_db
-
-ERROR_KEYS = {"error", "error_description", "errors"}
-
-
-def assert_oauth_error(response, status: int, error: str) -> dict:
-    """An RFC 6749 §5.2 error in our shape, never cached."""
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    assert response["Cache-Control"] == "no-store"
-    body = response.json()
-    assert set(body) >= ERROR_KEYS, body
-    assert body["error"] == error, body
-    assert body["error_description"]
-    [item] = body["errors"]
-    assert item["code"] == error
-    assert item["status"] == str(status)
-    assert item["title"]
-    assert item["detail"] == body["error_description"]
-    assert "access_token" not in body
-    return body
-
-
-def users_me(http, access_token: str):
-    return http.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {access_token}")
 
 
 def b64url_json(segment: str) -> dict:
@@ -64,34 +41,6 @@ def token_body(code: str, verifier: str, registered: Registered = None, **extra)
     }
     data.update(extra)
     return {k: v for k, v in data.items() if v is not None}
-
-
-@pytest.fixture
-def other_web(tenant_a, alice):
-    """A second confidential client of tenant A with the same redirect URL."""
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Other web app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
-
-
-@pytest.fixture
-def globex_web(tenant_b, carol):
-    """A confidential client of tenant B with the same redirect URL."""
-    client, secret = create_oauth_client(
-        tenant_b,
-        actor=carol,
-        name="Globex app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
 
 
 # --- It works ------------------------------------------------------------------------

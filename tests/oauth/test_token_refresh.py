@@ -10,35 +10,9 @@ from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.services import delete_clients
 from tenants.models import AuditEvent, Membership
 from tests.conftest import client_for
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, basic, get_code, redeem
+from tests.oauth.conftest import OFFLINE, Registered, assert_oauth_error, basic, issue, users_me
 
 pytestmark = pytest.mark.django_db
-
-OFFLINE = "user_default offline_access"
-
-
-def assert_oauth_error(response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Cache-Control"] == "no-store"
-    body = response.json()
-    assert body["error"] == error, body
-    assert body["error_description"]
-    assert body["errors"][0]["code"] == error
-    assert body["errors"][0]["status"] == str(status)
-    assert "access_token" not in body
-    return body
-
-
-def users_me(http, access_token: str):
-    return http.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {access_token}")
-
-
-def issue(alice_http, api, registered: Registered, scope: str = OFFLINE) -> dict:
-    code, verifier = get_code(alice_http, registered, scope=scope)
-    response = redeem(api, registered, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def refresh(http, registered: Registered, refresh_token: str, *, auth: str = "auto", **extra):
@@ -59,32 +33,6 @@ def refresh(http, registered: Registered, refresh_token: str, *, auth: str = "au
 
 def live_access_tokens(registered: Registered) -> int:
     return AccessToken.objects.filter(application=registered.client).count()
-
-
-@pytest.fixture
-def other_web(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Other web app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
-
-
-@pytest.fixture
-def globex_web(tenant_b, carol):
-    client, secret = create_oauth_client(
-        tenant_b,
-        actor=carol,
-        name="Globex app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
 
 
 # --- Rotation --------------------------------------------------------------------------
