@@ -1,16 +1,21 @@
 """CORS for single-page apps, from the indexed table of registered origins.
 
-Only an origin registered by one of this tenant's live SPA clients may call
+Only an origin registered by a live SPA client usable at this tenant (one of
+its own, or another tenant's published client this tenant approved) may call
 the token and revocation endpoints (with credentials, as browser SDKs send
-them) and the APIs (bearer tokens only). A preflight carries no client_id,
-so the origin alone decides. The authorization endpoint never answers CORS.
+them), userinfo and the APIs (bearer tokens only). A preflight carries no
+client_id, so the origin alone decides. The authorization endpoint never
+answers CORS.
 """
 
+from django.db.models import Q
 from django.http import HttpResponse
 
 from oauth_clients.models import AllowedOrigin
 
 TOKEN_PATHS = frozenset({"/oauth/token", "/oauth/revoke"})
+# Bearer endpoints: the APIs, and OpenID Connect's userinfo (Core §5.3).
+BEARER_PATHS = frozenset({"/oauth/userinfo"})
 API_PREFIX = "/api/"
 MAX_AGE = "600"
 
@@ -18,9 +23,25 @@ MAX_AGE = "600"
 def _kind(path: str) -> str | None:
     if path in TOKEN_PATHS:
         return "token"
-    if path.startswith(API_PREFIX):
+    if path.startswith(API_PREFIX) or path in BEARER_PATHS:
         return "api"
     return None
+
+
+def origin_allowed(origin: str, tenant) -> bool:
+    """Registered by a live SPA client of this tenant, or of another tenant approved here."""
+    usable_here = Q(client__tenant=tenant) | Q(
+        client__published_at__isnull=False,
+        client__connection_configs__tenant=tenant,
+        client__connection_configs__approved_at__isnull=False,
+    )
+    return (
+        AllowedOrigin.objects.filter(
+            usable_here, origin=origin, client__deleted_at__isnull=True, client__app_type="spa"
+        )
+        .values("pk")[:1]
+        .exists()
+    )
 
 
 class CorsMiddleware:
@@ -32,12 +53,7 @@ class CorsMiddleware:
         kind = _kind(request.path_info) if origin and request.tenant is not None else None
         if kind is None:
             return self.get_response(request)
-        allowed = AllowedOrigin.objects.filter(
-            origin=origin,
-            client__tenant=request.tenant,
-            client__deleted_at__isnull=True,
-            client__app_type="spa",
-        ).exists()
+        allowed = origin_allowed(origin, request.tenant)
         preflight = (
             request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
         )

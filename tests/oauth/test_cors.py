@@ -230,3 +230,68 @@ def test_an_options_request_without_a_preflight_method_is_no_preflight(api, spa)
 
     assert "Access-Control-Allow-Methods" not in response
     assert response["Access-Control-Allow-Origin"] == ORIGIN
+
+
+# --- A published SPA approved at another tenant ---------------------------------------------
+
+
+@pytest.fixture
+def published_spa(spa, alice):
+    from oauth_clients.services import publish_client
+
+    publish_client(spa.client, actor=alice)
+    return spa
+
+
+def test_an_approved_published_spa_may_call_the_approving_tenants_token_endpoint(
+    published_spa, tenant_b, carol
+):
+    from oauth_clients.services import approve_client_for_tenant
+
+    approve_client_for_tenant(tenant_b, published_spa.client, actor=carol)
+    response = preflight(client_for(tenant_b), "/oauth/token", headers="content-type")
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert response["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_a_published_spa_not_approved_here_gets_no_cors(published_spa, tenant_b):
+    assert_no_cors(preflight(client_for(tenant_b), "/oauth/token"))
+
+
+def test_another_regions_tenant_gets_no_cors_for_a_published_spa(published_spa, db):
+    from tests.factories import RegionFactory, TenantFactory
+
+    initech = TenantFactory(slug="initech", region=RegionFactory(code="us"))
+    assert_no_cors(preflight(client_for(initech), "/oauth/token"))
+
+
+def test_a_registered_origin_may_preflight_userinfo(api, spa):
+    response = preflight(api, "/oauth/userinfo", method="GET", headers="authorization")
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
+    assert "authorization" in header_list(response["Access-Control-Allow-Headers"])
+    assert "Access-Control-Allow-Credentials" not in response
+
+
+def test_userinfo_answers_a_registered_origin_with_cors(alice_http, api, spa, alice):
+    from oauth_clients.services import ClientData, update_client
+    from tests.oauth.conftest import redeem
+
+    client = spa.client
+    update_client(
+        client,
+        ClientData(
+            name=client.name,
+            redirect_uris=client.redirect_uri_list,
+            allowed_origins=client.allowed_origin_list,
+            allowed_scopes=["user_default", "openid"],
+            consent_method="trusted",
+        ),
+        actor=alice,
+    )
+    code, verifier = get_code(alice_http, spa, scope="openid")
+    token = redeem(api, spa, code, verifier).json()["access_token"]
+    response = api.get("/oauth/userinfo", HTTP_ORIGIN=ORIGIN, HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content
+    assert response["Access-Control-Allow-Origin"] == ORIGIN
