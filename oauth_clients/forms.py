@@ -1,3 +1,5 @@
+from functools import partial
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -6,6 +8,18 @@ from django.utils.translation import gettext_lazy as _
 from oauth_clients import uris
 from oauth_clients.models import ConnectionConfig, OAuthClient, platform_scopes
 from oauth_clients.services import SECRET_EXPIRY_DAYS, ClientData
+from tenants.text import validate_visible_text
+
+
+def small_index(text: str) -> int | None:
+    """A list index or row id posted as text: ASCII digits only, at most 18 of them.
+
+    ``"²".isdigit()`` is true but ``int("²")`` fails, and a 5,000-digit
+    number fails ``int()`` or overflows the database: both are just not ids.
+    """
+    if not (isinstance(text, str) and text.isascii() and text.isdigit() and len(text) <= 18):
+        return None
+    return int(text)
 
 
 class ListField(forms.Field):
@@ -33,12 +47,15 @@ class ClientForm(forms.Form):
     ``remove:<list>:<index>``. Only ``save`` reports errors on every field.
     """
 
-    name = forms.CharField(label=_("Name"), max_length=100, strip=True)
+    name = forms.CharField(
+        label=_("Name"), max_length=100, strip=True, validators=[validate_visible_text]
+    )
     description = forms.CharField(
         label=_("Description"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[partial(validate_visible_text, allow_newlines=True)],
     )
     app_type = forms.ChoiceField(
         label=_("Client type"),
@@ -222,8 +239,12 @@ class ClientForm(forms.Form):
                 if value:
                     items.append(value)
                 data[LIST_FIELDS[list_name]] = ""
-            elif action == "remove" and rest[0].isdigit() and int(rest[0]) < len(items):
-                del items[int(rest[0])]
+            elif (
+                action == "remove"
+                and (index := small_index(rest[0])) is not None
+                and (index < len(items))
+            ):
+                del items[index]
             data.setlist(list_name, items)
         form = type(self)(data, client=self.client, intent="edit")
         form.focus = LIST_FIELDS.get(list_name, "")
@@ -279,7 +300,7 @@ class BulkDeleteForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        pks = [int(value) for value in cleaned.get("ids", []) if value.isdigit()]
+        pks = [pk for value in cleaned.get("ids", []) if (pk := small_index(value)) is not None]
         self.selected = list(self.queryset.filter(pk__in=pks).order_by("name", "pk"))
         if not self.selected:
             raise ValidationError(_("Select at least one OAuth client."))

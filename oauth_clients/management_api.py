@@ -12,7 +12,7 @@ import re
 from functools import wraps
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.cache import never_cache
@@ -141,6 +141,8 @@ def json_body(request: HttpRequest):
         raise ApiError(415, "Send the body as application/json.", "unsupported_media_type")
     try:
         document = json.loads(request.body or b"null")
+    except RequestDataTooBig:
+        raise ApiError(400, "The body is too large.", "request_too_large") from None
     except (ValueError, RecursionError):
         raise ApiError(400, "The body is not valid JSON.", "invalid_json") from None
     _check_text(document)
@@ -476,7 +478,7 @@ def apply_patch(document: dict, operations, allowed: set[str]) -> dict:
         if index == "-" and op == "add":
             items.append(value)
             continue
-        if index == "-" or int(index) >= len(items) + (op == "add"):
+        if index == "-" or len(index) > 9 or int(index) >= len(items) + (op == "add"):
             raise ApiError(400, f"{where}: {path} is out of range.", "invalid_patch", member)
         position = int(index)
         if op == "add":

@@ -639,3 +639,58 @@ def test_a_redirect_url_the_console_accepts_is_usable_at_the_authorization_endpo
     authorized = alice_http.get("/oauth/authorize?" + urlencode(query))
     assert authorized.status_code == 302, authorized.content[:300]
     assert "code=" in authorized["Location"]
+
+
+# --- Odd numbers: never a 500 -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "1" * 5000, "9" * 19])
+def test_an_odd_number_in_the_bulk_selection_selects_nothing(alice_http, existing, value):
+    before = db_state()
+    response = alice_http.post(
+        reverse("oauth_clients:bulk_delete"), {"ids": [value]}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Select at least one OAuth client." in response.content.decode()
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("index", ["²", "1" * 5000])
+def test_an_odd_list_index_in_the_client_form_removes_nothing(alice_http, index):
+    before = db_state()
+    response = alice_http.post(
+        CREATE_URL, console_form(intent=f"remove:redirect_uris:{index}")
+    )
+    assert response.status_code == 200
+    assert REDIRECT in response.content.decode()
+    assert db_state() == before
+
+
+# --- Names that display as something else ------------------------------------------------------
+
+SPOOFS = {
+    "right-to-left override": "\u202eelgooG",
+    "isolate": "Google\u2066 x",
+    "zero-width space": "Goo\u200bgle",
+    "byte order mark": "\ufeffGoogle",
+    "control character": "Google\x07",
+}
+
+
+@pytest.mark.parametrize("field", ["name", "description"])
+@pytest.mark.parametrize("spoof", SPOOFS.values(), ids=SPOOFS.keys())
+def test_a_name_with_hidden_characters_is_a_field_error(alice_http, field, spoof):
+    before = db_state()
+    response = alice_http.post(CREATE_URL, console_form(**{field: spoof}))
+    assert response.status_code == 200
+    assert "Remove the invisible or direction-changing characters" in response.content.decode()
+    assert db_state() == before
+
+
+def test_joiners_and_line_breaks_stay_allowed(alice_http):
+    response = alice_http.post(
+        CREATE_URL,
+        console_form(name="می‌خواهم 👩‍💻", description="Line one\r\nLine two"),
+    )
+    assert response.status_code in (200, 302)
+    assert OAuthClient.objects.filter(name="می‌خواهم 👩‍💻").exists()
