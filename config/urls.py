@@ -51,4 +51,5 @@ urlpatterns = [
     re_path(r"^api/(?P<path>[\s\S]*)$", api.not_found),  # newlines too
 ]
 
+handler400 = "tenants.views.bad_request"
 handler500 = "tenants.views.server_error"

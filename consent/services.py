@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import transaction
 
 from consent.models import ConsentGrant
-from oauth_clients.models import ConnectionConfig, OAuthClient
+from oauth_clients.models import ADMIN_SCOPES, ConnectionConfig, OAuthClient
 from oauth_clients.services import revoke_tokens
 from tenants.models import Membership, Tenant
 
@@ -27,12 +27,16 @@ def find_published_client(region, client_id: str) -> OAuthClient | None:
     )
 
 
-def is_approved(tenant: Tenant, client: OAuthClient) -> bool:
-    return (
-        ConnectionConfig.objects.for_tenant(tenant)
-        .filter(client=client, approved_at__isnull=False)
-        .exists()
-    )
+def connection_at(tenant: Tenant, client: OAuthClient) -> ConnectionConfig:
+    """This tenant's connection to ``client``: the consent method here, and for another
+    tenant's published client, what this tenant approved (unsaved and unapproved if never)."""
+    config = ConnectionConfig.objects.for_tenant(tenant).filter(client=client).first()
+    return config or ConnectionConfig(client=client, tenant=tenant)
+
+
+def needs_approval(tenant: Tenant, client: OAuthClient, config: ConnectionConfig, scopes) -> bool:
+    """Another tenant's client asking here for a scope this tenant's admin has not approved."""
+    return client.is_external_to(tenant) and not config.covers(scopes)
 
 
 def is_tenant_admin(tenant: Tenant, user) -> bool:
@@ -41,13 +45,19 @@ def is_tenant_admin(tenant: Tenant, user) -> bool:
     )
 
 
-def needs_consent(tenant: Tenant, user, client: OAuthClient, scopes, prompt=frozenset()) -> bool:
+def needs_consent(
+    tenant: Tenant, user, client: OAuthClient, scopes, prompt, config: ConnectionConfig
+) -> bool:
     """Whether to show the consent page: ``prompt=consent``, or the *required* method
-    with a scope this user has not yet granted this client at this tenant."""
+    with a scope this user has not yet granted this client at this tenant.
+
+    An admin scope asked for by another tenant's client is always the user's own
+    decision: the *trusted* method does not cover it.
+    """
     if "consent" in prompt:
         return True
-    config = ConnectionConfig.objects.for_tenant(tenant).filter(client=client).first()
-    if config is not None and config.consent_method == ConnectionConfig.ConsentMethod.TRUSTED:
+    trusted = config.consent_method == ConnectionConfig.ConsentMethod.TRUSTED
+    if trusted and (not client.is_external_to(tenant) or ADMIN_SCOPES.isdisjoint(scopes)):
         return False
     grant = ConsentGrant.objects.for_tenant(tenant).filter(user=user, client=client).first()
     return grant is None or not grant.covers(scopes)

@@ -1,9 +1,9 @@
 """The authorization endpoint with its sign-in and consent screens, and the user's own grants."""
 
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -20,9 +20,9 @@ from oauth2_provider.oauth2_backends import _add_iss_to_redirect
 from consent import services
 from consent.forms import TenantHostnameForm
 from consent.models import ConsentGrant
-from oauth_clients.models import OAuthClient
+from oauth_clients.models import ADMIN_SCOPES, OAuthClient
 from oauth_clients.services import approve_client_for_tenant
-from tenants import ratelimit
+from tenants import ratelimit, sessions
 from tenants.decorators import tenant_member_required
 from tenants.scoping import get_scoped_or_404, scoped
 
@@ -45,17 +45,9 @@ AUTHORIZATION_PARAMETERS = frozenset(
 )
 
 
-def _without_prompt(request: HttpRequest, value: str) -> str:
-    """The current URL with one value taken out of ``prompt``."""
-    parts = urlsplit(request.get_full_path())
-    query = []
-    for key, item in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "prompt":
-            item = " ".join(p for p in item.split() if p != value)
-            if not item:
-                continue
-        query.append((key, item))
-    return parts._replace(query=urlencode(query)).geturl()
+def valid_max_age(value: str | None) -> bool:
+    """``max_age``: absent, or a whole number of seconds (OpenID Connect Core §3.1.2.1)."""
+    return value is None or (value.isascii() and value.isdigit() and len(value) <= 10)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -79,10 +71,55 @@ class AuthorizationView(dot_views.AuthorizationView):
             application.get_allowed_schemes() if application else ["https"],
         )
 
-    def handle_prompt_login(self):
-        # prompt=login: sign in again even with a session (OpenID Connect Core §3.1.2.1).
-        logout(self.request)
-        return redirect_to_login(_without_prompt(self.request, "login"), self.get_login_url())
+    def handle_no_permission(self):
+        """Not signed in: check the request before asking anyone to sign in.
+
+        An unknown client or an unregistered redirect URL is an error page at
+        once (RFC 6749 §4.1.2.1); other errors go back to the client. Only a
+        valid request leads to the sign-in page, which then satisfies
+        ``prompt=login`` and ``max_age`` (they are taken out of the way back).
+        ``prompt=none`` answers ``login_required`` (DOT's handling).
+        """
+        prompt = set(self.request.GET.get("prompt", "").split())
+        if self.request.method != "GET" or "none" in prompt:
+            return super().handle_no_permission()
+        try:
+            self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        return redirect_to_login(self.continue_url(), self.get_login_url())
+
+    def continue_url(self) -> str:
+        """This request's URL without what a fresh sign-in satisfies (prompt=login, max_age)."""
+        parts = urlsplit(self.request.get_full_path())
+        query = []
+        for key, item in parse_qsl(parts.query, keep_blank_values=True):
+            if key == "prompt":
+                item = " ".join(p for p in item.split() if p != "login")
+                if not item:
+                    continue
+            if key != "max_age":
+                query.append((key, item))
+        return parts._replace(query=urlencode(query)).geturl()
+
+    def reauthenticate(self):
+        """``prompt=login`` or a too old sign-in for ``max_age`` (OpenID Connect Core §3.1.2.1).
+
+        The user proves who they are again without being signed out first, so
+        a link cannot end anyone's session: the same account keeps its session,
+        another account replaces it only once its own sign-in succeeds.
+        """
+        query = urlencode({"next": self.continue_url(), "reauth": "1"})
+        return HttpResponseRedirect(f"{reverse('tenants:login')}?{query}")
+
+    def needs_reauthentication(self, prompt) -> bool:
+        if "login" in prompt:
+            return True
+        max_age = self.request.GET.get("max_age")
+        if max_age is None:
+            return False
+        signed_in = sessions.auth_time(self.request)
+        return signed_in is None or time.time() - signed_in.timestamp() > int(max_age)
 
     def error_redirect(self, credentials, application, error: str, description: str):
         params = {"error": error, "error_description": description}
@@ -97,20 +134,20 @@ class AuthorizationView(dot_views.AuthorizationView):
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        if "login" in prompt:
-            # Only a valid request may end the session.
-            return self.handle_prompt_login()
-        if "admin_classic" in scopes and not services.is_tenant_admin(request.tenant, request.user):
-            # The administration scope is for tenant admins only.
-            return self.error_redirect(
-                credentials,
-                credentials["request"].client,
-                "invalid_scope",
-                "Only tenant admins can grant admin_classic.",
-            )
         application: OAuthClient = credentials["request"].client
+        if not valid_max_age(request.GET.get("max_age")):
+            return self.error_redirect(
+                credentials, application, "invalid_request", "max_age must be a whole number."
+            )
+        if self.needs_reauthentication(prompt):
+            # Only a valid request may ask for the password again.
+            return self.reauthenticate()
+        if refusal := self.refuse_admin_scopes(credentials, application, scopes):
+            return refusal
         tenant = request.tenant
-        if application.is_external_to(tenant) and not services.is_approved(tenant, application):
+        config = services.connection_at(tenant, application)
+        if services.needs_approval(tenant, application, config, scopes):
+            # Not approved here, or asking for a scope this tenant never approved.
             if "none" in prompt and services.is_tenant_admin(tenant, request.user):
                 # prompt=none shows no page (OpenID Connect Core §3.1.2.6).
                 return self.error_redirect(
@@ -119,12 +156,33 @@ class AuthorizationView(dot_views.AuthorizationView):
                     "interaction_required",
                     "A tenant admin must approve this application first.",
                 )
-            return self.approval_gate(credentials, application, scopes)
-        return self.continue_authorization(credentials, application, scopes, prompt)
+            return self.approval_gate(credentials, application, scopes, config)
+        return self.continue_authorization(credentials, application, scopes, prompt, config)
 
-    def continue_authorization(self, credentials, application, scopes, prompt):
+    def refuse_admin_scopes(self, credentials, application, scopes):
+        """Administration scopes are for tenant admins only."""
+        if ADMIN_SCOPES.isdisjoint(scopes) or services.is_tenant_admin(
+            self.request.tenant, self.request.user
+        ):
+            return None
+        return self.error_redirect(
+            credentials,
+            application,
+            "invalid_scope",
+            "Only tenant admins can grant admin_classic.",
+        )
+
+    def refuse_unapproved(self, credentials, application):
+        return self.error_redirect(
+            credentials,
+            application,
+            "access_denied",
+            "A tenant admin must approve this application before it can be used here.",
+        )
+
+    def continue_authorization(self, credentials, application, scopes, prompt, config):
         request, tenant = self.request, self.request.tenant
-        if not services.needs_consent(tenant, request.user, application, scopes, prompt):
+        if not services.needs_consent(tenant, request.user, application, scopes, prompt, config):
             return self.authorize(credentials, scopes, application)
         if "none" in prompt:
             return self.error_redirect(
@@ -143,18 +201,19 @@ class AuthorizationView(dot_views.AuthorizationView):
         form = self.get_form(self.get_form_class())
         return self.render_to_response(self.consent_context(form, application, scopes))
 
-    def approval_gate(self, credentials, application, scopes):
-        """A published client this tenant has not approved: its admin decides, nobody else."""
+    def approval_gate(self, credentials, application, scopes, config):
+        """A published client asking for what this tenant has not approved: its admin decides.
+
+        The page lists what the client asks for, marking what the approval
+        would add; nobody else can approve.
+        """
         if not services.is_tenant_admin(self.request.tenant, self.request.user):
-            return self.error_redirect(
-                credentials,
-                application,
-                "access_denied",
-                "A tenant admin must approve this application before it can be used here.",
-            )
+            return self.refuse_unapproved(credentials, application)
         hidden = {
             key: value for key, value in self.request.GET.items() if key in AUTHORIZATION_PARAMETERS
         }
+        new = set(config.unapproved(scopes))
+        descriptions = services.scope_descriptions()
         return render(
             self.request,
             "consent/approve.html",
@@ -162,7 +221,10 @@ class AuthorizationView(dot_views.AuthorizationView):
                 "application": application,
                 "owner": application.tenant,
                 "redirect_host": urlsplit(credentials["redirect_uri"]).hostname,
-                "scopes": self.consent_context(None, application, scopes)["scopes"],
+                "scopes": [
+                    (scope, descriptions.get(scope, scope), scope in new) for scope in scopes
+                ],
+                "widening": config.is_approved,
                 "hidden": hidden,
             },
         )
@@ -180,7 +242,11 @@ class AuthorizationView(dot_views.AuthorizationView):
         return super().post(request, *args, **kwargs)
 
     def tenant_approval(self, request):
-        """The approval page's answer, a CSRF-protected POST that repeats the request."""
+        """The approval page's answer, a CSRF-protected POST that repeats the request.
+
+        The approval covers the scopes of this request (those the page showed),
+        added to what this tenant approved before.
+        """
         try:
             scopes, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:
@@ -191,15 +257,20 @@ class AuthorizationView(dot_views.AuthorizationView):
                 credentials, application, "access_denied", "The tenant admin did not approve it."
             )
         if not services.is_tenant_admin(request.tenant, request.user):
-            return self.error_redirect(
-                credentials,
-                application,
-                "access_denied",
-                "A tenant admin must approve this application before it can be used here.",
-            )
+            return self.refuse_unapproved(credentials, application)
+        if refusal := self.refuse_admin_scopes(credentials, application, scopes):
+            return refusal
         if application.is_external_to(request.tenant):
-            approve_client_for_tenant(request.tenant, application, actor=request.user)
-        return self.continue_authorization(credentials, application, scopes, set())
+            approve_client_for_tenant(
+                request.tenant, application, scopes=scopes, actor=request.user
+            )
+        config = services.connection_at(request.tenant, application)
+        return self.continue_authorization(credentials, application, scopes, set(), config)
+
+    def create_authorization_response(self, request, scopes, credentials, allow):
+        # The code remembers when this session's user signed in (its ID token's auth_time).
+        request.oauth_auth_time = sessions.auth_time(request)
+        return super().create_authorization_response(request, scopes, credentials, allow)
 
     def consent_context(self, form, application, scopes) -> dict:
         descriptions = services.scope_descriptions()
@@ -246,26 +317,20 @@ class AuthorizationView(dot_views.AuthorizationView):
             return self.error_response(error, application=None)
         application: OAuthClient = credentials["request"].client
         tenant = self.request.tenant
-        if application.is_external_to(tenant) and not services.is_approved(tenant, application):
+        config = services.connection_at(tenant, application)
+        if services.needs_approval(tenant, application, config, scopes):
             # The approval gate holds for a posted consent form too.
-            return self.error_redirect(
-                credentials,
-                application,
-                "access_denied",
-                "A tenant admin must approve this application before it can be used here.",
-            )
-        if "admin_classic" in scopes and not services.is_tenant_admin(tenant, self.request.user):
-            return self.error_redirect(
-                credentials,
-                application,
-                "invalid_scope",
-                "Only tenant admins can grant admin_classic.",
-            )
+            return self.refuse_unapproved(credentials, application)
+        if refusal := self.refuse_admin_scopes(credentials, application, scopes):
+            return refusal
         response = super().form_valid(form)
         granted = form.cleaned_data.get("allow") and "code=" in response.get("Location", "")
         if granted:
             services.record_consent(
-                tenant, self.request.user, application, form.cleaned_data["scope"].split()
+                tenant,
+                self.request.user,
+                application,
+                form.cleaned_data["scope"].split(),
             )
         return response
 

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from oauth2_provider.models import (
 
 from oauth_clients import uris
 from tenants.models import Tenant, TenantScopedQuerySet
+from tenants.text import validate_visible_text
 
 
 def generate_client_id() -> str:
@@ -42,6 +44,12 @@ def platform_scopes() -> list[str]:
     return list(settings.OAUTH2_PROVIDER["SCOPES"])
 
 
+# Scopes that administer a tenant. Granted only to tenant admins; a published
+# client of another tenant gets one only through that tenant admin's explicit
+# approval of it, and then only with each user's own consent.
+ADMIN_SCOPES = frozenset({"admin_classic"})
+
+
 # What the audit trail says for each action on a client.
 AUDIT_ACTION_LABELS = {
     "oauth_client.created": _("Created the client"),
@@ -52,6 +60,7 @@ AUDIT_ACTION_LABELS = {
     "oauth_client.deleted": _("Deleted the client"),
     "oauth_client.unpublished": _("Unpublished the client"),
     "oauth_client.approved": _("Approved the client for this tenant"),
+    "oauth_client.approval_widened": _("Approved more scopes for the client at this tenant"),
     "oauth_client.approval_revoked": _("Revoked the client's access to this tenant"),
     "oauth_client.consent_method_changed": _("Changed the consent method"),
     "oauth_client.code_replayed": _(
@@ -165,6 +174,11 @@ class OAuthClient(AbstractApplication):
     def clean(self) -> None:
         """Validate the client with our rules (DOT's would refuse loopback http origins)."""
         errors: dict[str, list] = {}
+        for field, multiline in (("name", False), ("description", True)):
+            try:
+                validate_visible_text(getattr(self, field), allow_newlines=multiline)
+            except ValidationError as error:
+                errors.setdefault(field, []).append(error)
         native = self.app_type == self.AppType.NATIVE
         for uri in self.redirect_uri_list:
             try:
@@ -267,6 +281,10 @@ class ConnectionConfig(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # What this tenant's admin approved of another tenant's published client
+    # (space separated): the client may ask for these here, nothing more. Its
+    # owner may widen the client; each new scope needs this tenant's approval.
+    approved_scopes = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -283,6 +301,24 @@ class ConnectionConfig(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.approved_at is not None
+
+    @property
+    def approved_scope_list(self) -> list[str]:
+        return self.approved_scopes.split()
+
+    def covers(self, scopes) -> bool:
+        """Whether this tenant's approval covers every one of ``scopes``."""
+        return self.is_approved and set(scopes) <= set(self.approved_scope_list)
+
+    @property
+    def pending_scopes(self) -> list[str]:
+        """What the client may ask for that this tenant has not approved (its owner widened it)."""
+        return self.unapproved(self.client.allowed_scope_list)
+
+    def unapproved(self, scopes) -> list[str]:
+        """The scopes among ``scopes`` that this tenant has not approved, in their order."""
+        approved = set(self.approved_scope_list) if self.is_approved else set()
+        return [scope for scope in scopes if scope not in approved]
 
 
 def secret_digest(plaintext: str) -> str:
@@ -341,6 +377,10 @@ class AuthorizationCode(AbstractGrant):
     # Every token issued from this code (and from their refreshes) carries this
     # family, so a replay of the code revokes them all.
     token_family = models.UUIDField(default=uuid.uuid4, editable=False)
+    # When the user last proved who they are in the session that got this code:
+    # the ID token's auth_time (OpenID Connect Core §2), not the user's last_login,
+    # which any of their browsers moves.
+    auth_time = models.DateTimeField(null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
 
@@ -365,8 +405,21 @@ class RefreshToken(AbstractRefreshToken):
     # When the family (the first token of the chain of rotations) was issued:
     # the family's absolute lifetime counts from here, not from the last refresh.
     family_started_at = models.DateTimeField(null=True, blank=True)
+    # The scope the family was granted (RFC 6749 §6: a refresh may narrow the
+    # access token's scope, never the refresh token's). Each rotation keeps it,
+    # less what the client may no longer have.
+    scope = models.TextField(blank=True, default="")
+    # The sign-in behind the family (its ID tokens' auth_time).
+    auth_time = models.DateTimeField(null=True, blank=True)
 
     objects = TenantScopedQuerySet.as_manager()
+
+    def family_has_ended(self, now=None) -> bool:
+        """Past the family's absolute lifetime, however often it was refreshed."""
+        if self.family_started_at is None:
+            return False
+        lifetime = timedelta(seconds=settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"])
+        return self.family_started_at + lifetime <= (now or timezone.now())
 
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"

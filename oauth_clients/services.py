@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oauth_clients.models import (
+    ADMIN_SCOPES,
     AccessToken,
     AllowedOrigin,
     AuthorizationCode,
@@ -249,30 +250,45 @@ def _withdraw_consents(tenant: Tenant, client: OAuthClient) -> None:
 
 
 @transaction.atomic
-def approve_client_for_tenant(tenant: Tenant, client: OAuthClient, *, actor) -> ConnectionConfig:
+def approve_client_for_tenant(
+    tenant: Tenant, client: OAuthClient, *, scopes=None, actor
+) -> ConnectionConfig:
     """A tenant admin lets a published client of another tenant be used at their tenant.
 
-    Its users can then sign in through it, each consenting as the tenant's
-    own consent method for it says (*required* until the admin changes it).
+    The approval covers ``scopes`` (what the approval page showed), added to
+    what this tenant approved before; without ``scopes``, the client's current
+    scopes but the admin scopes, which are approved only when asked for by name.
+    Its users can then sign in through it, each consenting as the tenant's own
+    consent method for it says (*required* until the admin changes it).
     """
     if not client.is_published or client.is_deleted or not client.usable_at(tenant):
         raise PermissionDenied("This client is not published in this tenant's region.")
     if not client.is_external_to(tenant):
         raise ValidationError(_("A tenant's own clients need no approval."))
-    config, created = ConnectionConfig.objects.select_for_update().get_or_create(
+    if scopes is None:
+        scopes = [scope for scope in client.allowed_scope_list if scope not in ADMIN_SCOPES]
+    if not set(scopes) <= set(client.allowed_scope_list):
+        raise ValidationError(_("The client does not ask for these scopes."))
+    config, _created = ConnectionConfig.objects.select_for_update().get_or_create(
         client=client, tenant=tenant
     )
-    if config.approved_at is None:
+    added = config.unapproved(scopes)
+    if config.is_approved and not added:
+        return config
+    first = not config.is_approved
+    config.approved_scopes = " ".join(sorted(set(config.approved_scope_list) | set(scopes)))
+    if first:
         config.approved_at = timezone.now()
         config.approved_by = actor
-        config.save(update_fields=["approved_at", "approved_by", "updated_at"])
-        record_event(
-            tenant,
-            "oauth_client.approved",
-            actor=actor,
-            target=client,
-            owner_tenant=client.tenant.hostname,
-        )
+    config.save(update_fields=["approved_scopes", "approved_at", "approved_by", "updated_at"])
+    record_event(
+        tenant,
+        "oauth_client.approved" if first else "oauth_client.approval_widened",
+        actor=actor,
+        target=client,
+        owner_tenant=client.tenant.hostname,
+        scopes=sorted(added),
+    )
     return config
 
 

@@ -7,13 +7,11 @@ from django.utils.functional import SimpleLazyObject
 
 from tenants import hosts
 from tenants.models import Region, Tenant
+from tenants.sessions import TENANT_KEY as SESSION_TENANT_KEY
 
 # Paths that answer on any allowed host, before tenant resolution: load
 # balancers call them by IP address.
 HOST_INDEPENDENT_PATHS = frozenset({"/healthz"})
-
-# The session remembers the tenant it was created at; it counts nowhere else.
-SESSION_TENANT_KEY = "_tenant_id"
 
 REGION_URLCONF = "config.urls_region"
 

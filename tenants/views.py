@@ -5,13 +5,13 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tenants import ratelimit
+from tenants import ratelimit, sessions
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
-from tenants.middleware import SESSION_TENANT_KEY
 from tenants.models import UserManager
 
 
@@ -24,7 +24,28 @@ class SignInView(auth_views.LoginView):
 
     form_class = SignInForm
     template_name = "tenants/login.html"
-    redirect_authenticated_user = True
+
+    @property
+    def reauthenticating(self) -> bool:
+        """Asked to prove again who they are (``prompt=login``, ``max_age``), while signed in.
+
+        The session stays until a sign-in succeeds: the same account keeps it,
+        another account replaces it then (Django's ``login``).
+        """
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return data.get("reauth") == "1" and self.request.user.is_authenticated
+
+    @property
+    def redirect_authenticated_user(self) -> bool:
+        return not self.reauthenticating
+
+    def get_initial(self):
+        if self.reauthenticating:
+            return {"username": self.request.user.email}
+        return super().get_initial()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reauth=self.reauthenticating, **kwargs)
 
     def post(self, request, *args, **kwargs):
         account = UserManager.normalize_email(request.POST.get("username", ""))
@@ -49,7 +70,7 @@ class SignInView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        self.request.session[SESSION_TENANT_KEY] = self.request.tenant.pk
+        sessions.record_sign_in(self.request)
         return response
 
 
@@ -80,6 +101,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
+JSON_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
+
+
+def json_error(code: str, detail: str, status: int) -> JsonResponse:
+    """The error envelope of the token endpoints and APIs: RFC 6749 fields and ``errors``."""
+    return JsonResponse(
+        {
+            "error": code,
+            "error_description": detail,
+            "errors": [{"code": code, "title": detail, "detail": detail, "status": str(status)}],
+        },
+        status=status,
+    )
+
+
+def bad_request(request: HttpRequest, exception) -> HttpResponse:
+    """handler400: the APIs and token endpoints promise JSON errors, even for a body too large.
+
+    Django answers an oversized or malformed body (``RequestDataTooBig``,
+    ``TooManyFieldsSent``) here, before any view runs.
+    """
+    if request.path.startswith(JSON_PATHS):
+        return json_error("invalid_request", "The request cannot be read.", 400)
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database outage is a 503 the client may retry, never a trace.
 
@@ -89,24 +136,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
     _type, error, _traceback = sys.exc_info()
     unavailable = isinstance(error, (OperationalError, InterfaceError))
     status = 503 if unavailable else 500
-    wants_json = request.path.startswith(
-        ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
-    )
-    if wants_json:
+    if request.path.startswith(JSON_PATHS):
         code = "temporarily_unavailable" if unavailable else "server_error"
         detail = (
             "The service is temporarily unavailable." if unavailable else "The server had an error."
         )
-        response = JsonResponse(
-            {
-                "error": code,
-                "error_description": detail,
-                "errors": [
-                    {"code": code, "title": detail, "detail": detail, "status": str(status)}
-                ],
-            },
-            status=status,
-        )
+        response = json_error(code, detail, status)
     else:
         # Rendered without the request: no context processor touches the database.
         page = render_to_string("503.html" if unavailable else "500.html")

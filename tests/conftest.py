@@ -5,11 +5,13 @@
 - carol: admin of tenant B (globex, region eu)
 """
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tenants.middleware import SESSION_TENANT_KEY
+from tenants import sessions
 from tenants.models import Membership
 from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
 
@@ -73,11 +75,12 @@ def client_for(tenant, user=None, **defaults) -> Client:
     return client
 
 
-def sign_in(client: Client, user, tenant) -> None:
-    """What a successful sign-in at ``tenant`` leaves in the session."""
+def sign_in(client: Client, user, tenant, *, seconds_ago: int = 0) -> None:
+    """What a successful sign-in at ``tenant`` (``seconds_ago``) leaves in the session."""
     client.force_login(user)
     session = client.session
-    session[SESSION_TENANT_KEY] = tenant.pk
+    session[sessions.TENANT_KEY] = tenant.pk
+    session[sessions.AUTH_TIME_KEY] = int(time.time()) - seconds_ago
     session.save()
 
 

@@ -6,7 +6,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.oauth.request import CLIENT_CACHE_KEY, TENANT_KEY, ClientCache
+from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, TENANT_KEY, ClientCache
 
 
 def _reject_duplicate_keys(pairs):
@@ -66,6 +66,8 @@ class TenantOAuthLibCore(OAuthLibCore):
         headers = super().extract_headers(request)
         headers[TENANT_KEY] = request.tenant
         headers[CLIENT_CACHE_KEY] = request.__dict__.setdefault("_oauth_clients", ClientCache())
+        # Set by the authorization view from the session; stored with the code.
+        headers[AUTH_TIME_KEY] = getattr(request, "oauth_auth_time", None)
         return headers
 
     def extract_body(self, request):

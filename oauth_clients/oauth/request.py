@@ -7,6 +7,8 @@ from django.core.exceptions import ImproperlyConfigured
 TENANT_KEY = "oauth_clients.tenant"
 # Clients already loaded during this HTTP request.
 CLIENT_CACHE_KEY = "oauth_clients.clients"
+# When the signed-in user authenticated (authorization requests only).
+AUTH_TIME_KEY = "oauth_clients.auth_time"
 
 
 class ClientCache:

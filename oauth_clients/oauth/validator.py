@@ -27,7 +27,7 @@ from oauth_clients.models import (
     OAuthClient,
     RefreshToken,
 )
-from oauth_clients.oauth.request import CLIENT_CACHE_KEY, tenant_of
+from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
 from tenants import ratelimit
 from tenants.models import Membership
@@ -164,7 +164,8 @@ class TenantOAuth2Validator(OAuth2Validator):
         ):
             # A client's own tokens exist only at its owner tenant.
             return False
-        if not self._approved_here(request.client, request):
+        config = self._connection_here(request.client, request)
+        if config is not None and not config.is_approved:
             return False
         return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
 
@@ -219,6 +220,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             code_challenge_method=request.code_challenge_method or "",
             nonce=request.nonce or "",
             claims="{}",
+            auth_time=request.headers.get(AUTH_TIME_KEY),
         )
 
     def _grant(self, code, request) -> AuthorizationCode | None:
@@ -262,9 +264,12 @@ class TenantOAuth2Validator(OAuth2Validator):
             return False
         if not self._member_subject(grant.user, request):
             return False
+        if not self._approved_here(client, grant.scope.split(), request):
+            return False  # the approval was narrowed or withdrawn since the code was issued
         request.scopes = grant.scope.split()
         request.user = grant.user
         request.token_family = grant.token_family
+        request.auth_time = grant.auth_time
         if grant.nonce:
             request.nonce = grant.nonce
         return True
@@ -311,9 +316,22 @@ class TenantOAuth2Validator(OAuth2Validator):
 
     # --- Tokens -------------------------------------------------------------------------
     def save_bearer_token(self, token, request, *args, **kwargs):
-        """Refresh tokens only with offline_access (DOT would always issue one)."""
-        if "offline_access" not in token.get("scope", "").split():
+        """Refresh tokens only with offline_access (DOT would always issue one).
+
+        A refresh always rotates (RFC 9700 §4.14.2), whatever scope it asks
+        for: the new refresh token carries the family's scope, not the
+        request's (RFC 6749 §6). Only when the family has lost offline_access
+        (the client may no longer have it) does the refresh end it: the
+        presented token is revoked and no new one is issued.
+        """
+        if request.grant_type == "refresh_token":
+            offline = "offline_access" in request.family_scopes
+        else:
+            offline = "offline_access" in token.get("scope", "").split()
+        if not offline:
             token.pop("refresh_token", None)
+            if request.grant_type == "refresh_token":
+                request.refresh_token_instance.revoke()
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
@@ -341,9 +359,11 @@ class TenantOAuth2Validator(OAuth2Validator):
         if previous_refresh_token is not None:
             family = previous_refresh_token.token_family
             started = previous_refresh_token.family_started_at
+            scope = " ".join(request.family_scopes)
         else:
             family = getattr(request, "token_family", None)
             started = timezone.now()
+            scope = access_token.scope
         refresh_token = RefreshToken(
             tenant=tenant_of(request),
             user=request.user,
@@ -351,6 +371,8 @@ class TenantOAuth2Validator(OAuth2Validator):
             access_token=access_token,
             token_family=family,
             family_started_at=started,
+            scope=scope,
+            auth_time=getattr(request, "auth_time", None),
         )
         set_token_value(refresh_token, refresh_token_code)
         refresh_token.save()
@@ -408,11 +430,7 @@ class TenantOAuth2Validator(OAuth2Validator):
                     user_id=rt.user_id,
                 )
             return False
-        lifetime = settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"]
-        if (
-            rt.family_started_at
-            and rt.family_started_at + timedelta(seconds=lifetime) <= timezone.now()
-        ):
+        if rt.family_has_ended():
             return False
         if not self._member_subject(rt.user, request):
             return False
@@ -420,14 +438,32 @@ class TenantOAuth2Validator(OAuth2Validator):
         request.refresh_token = refresh_token
         request.refresh_token_instance = rt
         request.token_family = rt.token_family
+        request.auth_time = rt.auth_time
         return True
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs):
-        rt = request.refresh_token_instance
-        if rt.access_token is not None:
-            return rt.access_token.scope.split()
-        previous = AccessToken.objects.filter(source_refresh_token=rt).first()
-        return previous.scope.split() if previous else []
+        """The family's scope, less what the client may no longer have here (RFC 6749 §6).
+
+        A scope removed from the client, or not (or no longer) approved by this
+        tenant for another tenant's published client, drops out of the family
+        silently; a refresh asking for it explicitly is an invalid_scope
+        (oauthlib checks the request against this list). When nothing useful
+        is left, the refresh is refused.
+        """
+        allowed = set(request.client.allowed_scope_list)
+        config = self._connection_here(request.client, request)
+        if config is not None:
+            allowed &= set(config.approved_scope_list) if config.is_approved else set()
+        scopes = [
+            scope for scope in request.refresh_token_instance.scope.split() if scope in allowed
+        ]
+        if not set(scopes) - {"offline_access"}:
+            raise errors.InvalidScopeError(
+                description="None of this sign-in's scopes is allowed for the client any more.",
+                request=request,
+            )
+        request.family_scopes = scopes
+        return scopes
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
         """Revoke one of the calling client's tokens issued at this tenant (RFC 7009 §2.1).
@@ -473,14 +509,25 @@ class TenantOAuth2Validator(OAuth2Validator):
         access_tokens.delete()
         return live
 
-    def _approved_here(self, client: OAuthClient, request) -> bool:
-        """A published client of another tenant works here only after this tenant's approval."""
+    def _connection_here(self, client: OAuthClient, request) -> ConnectionConfig | None:
+        """This tenant's connection to another tenant's published client, read once per request.
+
+        None for the tenant's own clients (they need no approval). For a client
+        this tenant never approved, an unsaved, unapproved config.
+        """
         tenant = tenant_of(request)
         if not client.is_external_to(tenant):
-            return True
-        return ConnectionConfig.objects.filter(
-            client=client, tenant=tenant, approved_at__isnull=False
-        ).exists()
+            return None
+        cached = getattr(request, "connection_here", None)
+        if cached is None or cached.client_id != client.pk:
+            cached = ConnectionConfig.objects.filter(client=client, tenant=tenant).first()
+            request.connection_here = cached or ConnectionConfig(client=client, tenant=tenant)
+        return request.connection_here
+
+    def _approved_here(self, client: OAuthClient, scopes, request) -> bool:
+        """A published client of another tenant works here only for the scopes approved here."""
+        config = self._connection_here(client, request)
+        return config is None or config.covers(scopes)
 
     def _member_subject(self, user, request) -> str | None:
         """The token subject of an active member of this tenant (kept for the token), or None."""
@@ -513,6 +560,19 @@ class TenantOAuth2Validator(OAuth2Validator):
             "email_verified": lambda r: True,
         }
         return claims
+
+    def get_id_token_dictionary(self, token, token_handler, request):
+        """DOT's claims, with ``auth_time`` from the session that signed the user in.
+
+        DOT uses the user's last_login, which any of their browsers moves; the
+        code (and its refresh family) carries its own session's time instead
+        (OpenID Connect Core §2, §3.1.2.1 max_age).
+        """
+        claims, expires = super().get_id_token_dictionary(token, token_handler, request)
+        auth_time = getattr(request, "auth_time", None)
+        if auth_time is not None:
+            claims["auth_time"] = int(auth_time.timestamp())
+        return claims, expires
 
     def get_discovery_claims(self, request):
         return ["sub", "name", "email", "email_verified"]

@@ -9,13 +9,11 @@ discovery documents built from the tenant's issuer).
 import base64
 import hashlib
 import json
-from datetime import timedelta
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
@@ -26,7 +24,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.models import RefreshToken
+from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
 from oauth_clients.oauth.revocation import revoke_jti
@@ -241,6 +239,10 @@ class IntrospectView(OAuthLibMixin, View):
         if claims is not None:
             if claims.client_id != client.client_id:
                 return {"active": False}
+            # Authoritative: the database, not this process's revocation list (which
+            # may be up to a second behind a revocation made by another worker).
+            if not AccessToken.objects.filter(jti=claims.jti, tenant=request.tenant).exists():
+                return {"active": False}
             return {
                 "active": True,
                 "token_type": "access_token",
@@ -258,7 +260,7 @@ class IntrospectView(OAuthLibMixin, View):
             "active": True,
             "token_type": "refresh_token",
             "client_id": client.client_id,
-            "scope": refresh.access_token.scope if refresh.access_token else "",
+            "scope": refresh.scope,
             "iss": request.tenant.base_url,
         }
 
@@ -273,13 +275,9 @@ class IntrospectView(OAuthLibMixin, View):
                 revoked__isnull=True,
                 user__is_active=True,
             )
-            .select_related("access_token")
             .first()
         )
-        if rt is None:
-            return None
-        lifetime = timedelta(seconds=settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"])
-        if rt.family_started_at and rt.family_started_at + lifetime <= timezone.now():
+        if rt is None or rt.family_has_ended():
             return None
         if not Membership.objects.for_tenant(request.tenant).filter(user_id=rt.user_id).exists():
             return None

@@ -9,8 +9,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from oauth_clients.oauth.revocation import revocations
+from oauth_clients.services import approve_client_for_tenant, publish_client
+from tenants.models import Membership
 from tests.conftest import client_for
-from tests.factories import create_oauth_client
+from tests.factories import MembershipFactory, UserFactory, create_oauth_client
 
 REDIRECT = "https://app.example.com/callback"
 OFFLINE = "user_default offline_access"
@@ -194,3 +196,38 @@ def assert_oauth_error(response, status: int, error: str) -> dict:
     assert "access_token" not in body
     assert "active" not in body
     return body
+
+
+# --- A published client and the other tenant of its region --------------------------------
+
+
+@pytest.fixture
+def published(web, alice):
+    """Acme's Web client (trusted at Acme), published in the eu region."""
+    publish_client(web.client, actor=alice)
+    web.client.refresh_from_db()
+    return web
+
+
+@pytest.fixture
+def dave(tenant_b):
+    """A member (not admin) of Globex."""
+    user = UserFactory(email="dave@globex.test", name="Dave")
+    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
+    return user
+
+
+@pytest.fixture
+def carol_http(carol, tenant_b):
+    return client_for(tenant_b, carol)
+
+
+@pytest.fixture
+def dave_http(dave, tenant_b):
+    return client_for(tenant_b, dave)
+
+
+@pytest.fixture
+def approved(published, tenant_b, carol):
+    approve_client_for_tenant(tenant_b, published.client, actor=carol)
+    return published

@@ -5,14 +5,20 @@ errors included; a request whose client or redirect URL cannot be trusted
 gets an error page and never a redirect (RFC 6749 §4.1.2.1).
 """
 
+import base64
+import json
+import time
 from dataclasses import replace
+from datetime import timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from oauth_clients.models import AuthorizationCode
 from oauth_clients.services import delete_clients
-from tests.conftest import PASSWORD, client_for
+from tenants import sessions
+from tests.conftest import PASSWORD, client_for, sign_in
 from tests.factories import create_oauth_client
 from tests.oauth.conftest import (
     REDIRECT,
@@ -142,6 +148,28 @@ class TestSignIn:
         assert login_redirect_next(response) == url
         assert AuthorizationCode.objects.count() == 0
 
+    @pytest.mark.parametrize(
+        "override",
+        [
+            {"client_id": "0" * 32},
+            {"client_id": None},
+            {"redirect_uri": "https://evil.example.com/callback"},
+        ],
+        ids=["unknown client", "no client", "unregistered redirect URL"],
+    )
+    def test_a_broken_link_is_an_error_page_before_any_sign_in(self, anon_client, web, override):
+        # RFC 6749 §4.1.2.1: inform the user at once, not after they signed in.
+        _verifier, challenge = pkce_pair()
+        assert_error_page(anon_client.get(authorize_url(web, challenge, **override)))
+
+    def test_other_errors_go_back_to_the_client_before_any_sign_in(
+        self, anon_client, web, tenant_a
+    ):
+        _verifier, challenge = pkce_pair()
+        response = anon_client.get(authorize_url(web, challenge, scope="admin_classic"))
+        params = error_redirect(response, tenant_a)
+        assert params["error"] == "invalid_scope"
+
     def test_after_signing_in_the_flow_continues_to_the_client(
         self, anon_client, web, tenant_a, alice
     ):
@@ -168,13 +196,22 @@ class TestSignIn:
         assert login_redirect_next(http.get(url)) == url
 
 
+def reauth_redirect_next(response) -> str:
+    """Assert a redirect to the sign-in page in its re-authentication mode; its ``next``."""
+    next_url = login_redirect_next(response)
+    assert parse_qs(urlsplit(response["Location"]).query)["reauth"] == ["1"]
+    return next_url
+
+
 class TestPromptLogin:
-    def test_it_ends_the_session_and_sends_to_sign_in_without_prompt_login(self, alice_http, web):
+    def test_it_asks_for_the_password_again_without_ending_the_session(self, alice_http, web):
         _verifier, challenge = pkce_pair()
         response = alice_http.get(authorize_url(web, challenge, prompt="login"))
 
-        next_url = login_redirect_next(response)
-        assert "_auth_user_id" not in alice_http.session
+        next_url = reauth_redirect_next(response)
+        # A link cannot sign anyone out: the session is intact until a sign-in succeeds.
+        assert "_auth_user_id" in alice_http.session
+        assert alice_http.get("/console/").status_code == 200
         assert AuthorizationCode.objects.count() == 0
         next_parts = urlsplit(next_url)
         assert next_parts.path == AUTHORIZE
@@ -183,24 +220,69 @@ class TestPromptLogin:
         expected = {k: [v] for k, v in authorize_params(web, challenge).items()}
         assert next_query == expected
 
-    def test_after_signing_in_again_the_client_gets_a_code(self, alice_http, web, tenant_a):
+    def test_the_sign_in_page_asks_the_signed_in_user_again(self, alice_http, web):
         _verifier, challenge = pkce_pair()
-        next_url = login_redirect_next(
+        response = alice_http.get(authorize_url(web, challenge, prompt="login"))
+        page = alice_http.get(response["Location"])
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Confirm it is you" in html
+        assert 'name="reauth" value="1"' in html
+        assert 'value="alice@acme.test"' in html
+
+    def test_after_signing_in_again_the_client_gets_a_code(self, alice_http, alice, web, tenant_a):
+        _verifier, challenge = pkce_pair()
+        next_url = reauth_redirect_next(
             alice_http.get(authorize_url(web, challenge, prompt="login"))
         )
-        # Without signing in, the next URL asks for a sign-in (the session has ended).
-        assert login_redirect_next(alice_http.get(next_url)) == next_url
-
-        signed_in = sign_in_at(alice_http, "alice@acme.test", next_url)
+        sign_in(alice_http, alice, tenant_a, seconds_ago=600)
+        signed_in = alice_http.post(
+            "/login/",
+            {"username": "alice@acme.test", "password": PASSWORD, "next": next_url, "reauth": "1"},
+        )
         assert signed_in.status_code == 302
         assert signed_in["Location"] == next_url
+        # Same account: the session goes on, with the new time of authentication.
+        assert alice_http.get("/console/").status_code == 200
+        assert time.time() - alice_http.session[sessions.AUTH_TIME_KEY] < 5
         params = client_redirect(alice_http.get(next_url), tenant_a)
         assert params["code"]
         assert params["state"] == "xyz"
 
+    def test_a_failed_sign_in_as_another_account_keeps_the_session(
+        self, alice_http, bob, web, tenant_a
+    ):
+        _verifier, challenge = pkce_pair()
+        next_url = reauth_redirect_next(
+            alice_http.get(authorize_url(web, challenge, prompt="login"))
+        )
+        failed = alice_http.post(
+            "/login/",
+            {"username": "bob@acme.test", "password": "wrong", "next": next_url, "reauth": "1"},
+        )
+        assert failed.status_code == 200
+        assert alice_http.get("/console/").status_code == 200
+
+    def test_signing_in_as_another_account_replaces_the_session(
+        self, alice_http, bob, web, tenant_a
+    ):
+        _verifier, challenge = pkce_pair()
+        next_url = reauth_redirect_next(
+            alice_http.get(authorize_url(web, challenge, prompt="login"))
+        )
+        signed_in = alice_http.post(
+            "/login/",
+            {"username": "bob@acme.test", "password": PASSWORD, "next": next_url, "reauth": "1"},
+        )
+        assert signed_in.status_code == 302
+        assert alice_http.get("/console/").status_code == 403  # bob is a member
+        params = client_redirect(alice_http.get(next_url), tenant_a)
+        code = AuthorizationCode.objects.get(code=params["code"])
+        assert code.user == bob
+
     def test_other_prompt_values_are_kept_in_next(self, alice_http, web):
         _verifier, challenge = pkce_pair()
-        next_url = login_redirect_next(
+        next_url = reauth_redirect_next(
             alice_http.get(authorize_url(web, challenge, prompt="login consent"))
         )
         assert parse_qs(urlsplit(next_url).query)["prompt"] == ["consent"]
@@ -222,6 +304,62 @@ class TestPromptLogin:
         response = alice_http.get(authorize_url(web, challenge, client_id="0" * 32, prompt="login"))
         assert_error_page(response)
         assert "_auth_user_id" in alice_http.session
+
+
+class TestMaxAge:
+    """``max_age`` (OpenID Connect Core §3.1.2.1): a sign-in older than it signs in again."""
+
+    def test_an_older_sign_in_asks_for_the_password_again(self, alice, tenant_a, web):
+        http = client_for(tenant_a)
+        sign_in(http, alice, tenant_a, seconds_ago=3)
+        _verifier, challenge = pkce_pair()
+        response = http.get(authorize_url(web, challenge, max_age="1"))
+        next_url = reauth_redirect_next(response)
+        assert "max_age" not in parse_qs(urlsplit(next_url).query)
+        assert AuthorizationCode.objects.count() == 0
+        assert http.get("/console/").status_code == 200  # still signed in
+
+    def test_a_recent_sign_in_gets_a_code_with_its_time(self, alice, tenant_a, web):
+        http = client_for(tenant_a)
+        sign_in(http, alice, tenant_a, seconds_ago=3)
+        signed_in_at = http.session[sessions.AUTH_TIME_KEY]
+        _verifier, challenge = pkce_pair()
+        params = client_redirect(http.get(authorize_url(web, challenge, max_age="600")), tenant_a)
+        code = AuthorizationCode.objects.get(code=params["code"])
+        assert int(code.auth_time.timestamp()) == signed_in_at
+
+    def test_the_id_token_carries_this_sessions_auth_time_not_last_login(
+        self, alice, tenant_a, web
+    ):
+        alice.last_login = timezone.now() - timedelta(days=3)
+        alice.save(update_fields=["last_login"])
+        http = client_for(tenant_a)
+        sign_in(http, alice, tenant_a, seconds_ago=30)
+        signed_in_at = http.session[sessions.AUTH_TIME_KEY]
+        alice.last_login = timezone.now()  # another browser signed in since
+        alice.save(update_fields=["last_login"])
+        verifier, challenge = pkce_pair()
+        params = client_redirect(
+            http.get(authorize_url(web, challenge, scope="openid", max_age="600")), tenant_a
+        )
+        body = redeem(client_for(tenant_a), web, params["code"], verifier).json()
+        payload = body["id_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        assert claims["auth_time"] == signed_in_at
+
+    @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "１", "9" * 40])
+    def test_a_malformed_max_age_is_invalid_request(self, alice_http, tenant_a, web, value):
+        _verifier, challenge = pkce_pair()
+        response = alice_http.get(authorize_url(web, challenge, max_age=value))
+        params = error_redirect(response, tenant_a)
+        assert params["error"] == "invalid_request"
+
+    def test_signing_in_from_anonymous_satisfies_max_age(self, anon_client, tenant_a, web):
+        _verifier, challenge = pkce_pair()
+        next_url = login_redirect_next(anon_client.get(authorize_url(web, challenge, max_age="0")))
+        assert "max_age" not in parse_qs(urlsplit(next_url).query)
+        signed_in = sign_in_at(anon_client, "alice@acme.test", next_url)
+        assert client_redirect(anon_client.get(signed_in["Location"]), tenant_a)["code"]
 
 
 class TestPromptNone:

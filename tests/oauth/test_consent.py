@@ -142,7 +142,7 @@ class TestConsentPage:
         assert "Location" not in response
         text = page_text(response)
         assert CLIENT_NAME in text
-        assert "Registered by Acme" in text
+        assert "Registered by <bdi>Acme</bdi>" in text
         assert "alice@acme.test" in text
         assert DESCRIPTIONS["user_default"] in text
         assert DESCRIPTIONS["email"] in text

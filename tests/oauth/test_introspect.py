@@ -313,3 +313,24 @@ def test_introspection_answers_get_with_405(alice_http, api, web):
     )
     assert response.status_code == 405
     assert "POST" in response["Allow"]
+
+
+# --- Authoritative at once -------------------------------------------------------------
+
+
+def test_a_token_revoked_by_another_worker_is_inactive_at_once(alice_http, api, web, monkeypatch):
+    """Another worker's revocation: this process's revocation list has not caught up yet."""
+    from oauth_clients.oauth.revocation import revocations
+
+    tokens = issue(alice_http, api, web)
+    assert introspection(api, web, tokens["access_token"])["active"] is True
+    # This process has just read the list, and will not read it again for a second;
+    # the revocation happens as another worker would make it, without telling this one.
+    revocations.refresh()
+    monkeypatch.setattr(revocations, "mark_stale", lambda: None)
+    revoked = api.post(
+        "/oauth/revoke", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=basic(web)
+    )
+    assert revoked.status_code == 200
+    assert not revocations.is_revoked(claims_of(tokens["access_token"])["jti"])
+    assert introspection(api, web, tokens["access_token"]) == INACTIVE

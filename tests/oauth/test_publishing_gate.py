@@ -6,10 +6,7 @@ checked at ``/oauth/authorize`` and again at every token grant; tokens issued
 at Globex belong to Globex. A tenant of another region never sees the client.
 """
 
-import base64
-import json
-import re
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -38,172 +35,28 @@ from tests.factories import (
     create_oauth_client,
 )
 from tests.oauth.conftest import REDIRECT, Registered, basic, pkce_pair, redeem
+from tests.oauth.publishing import (
+    AUTHORIZE,
+    allow_consent,
+    answer_approval,
+    assert_error_page,
+    authorize_url,
+    client_redirect,
+    config_at,
+    error_redirect,
+    error_text,
+    hidden_fields,
+    is_approval_page,
+    is_consent_page,
+    issue,
+    oauth_error,
+    payload_of,
+    refresh,
+    sign_in_through,
+    users_me,
+)
 
 pytestmark = pytest.mark.django_db
-
-AUTHORIZE = "/oauth/authorize"
-ME = "/api/v1/users/me"
-ERROR_PAGE_HEADING = "This sign-in link does not work"
-CONSENT_HEADING = "wants to use your account"
-OFFLINE = "user_default offline_access"
-
-
-# --- Helpers -----------------------------------------------------------------------------
-
-
-def authorize_url(registered: Registered, challenge: str, **extra) -> str:
-    params = {
-        "response_type": "code",
-        "client_id": registered.client_id,
-        "redirect_uri": registered.redirect_uri,
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return f"{AUTHORIZE}?{urlencode({k: v for k, v in params.items() if v is not None})}"
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
-
-
-def client_redirect(response, tenant, redirect_uri: str = REDIRECT) -> dict[str, str]:
-    """Assert a redirect to ``redirect_uri`` carrying ``iss`` (the tenant); its query."""
-    assert response.status_code == 302, response.content[:500]
-    location = response["Location"]
-    parts = urlsplit(location)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == redirect_uri, location
-    params = parse_qs(parts.query, keep_blank_values=True)
-    assert all(len(values) == 1 for values in params.values()), location
-    assert params.get("iss") == [tenant.base_url], location
-    return {key: values[0] for key, values in params.items()}
-
-
-def error_redirect(response, tenant, error: str, redirect_uri: str = REDIRECT) -> dict[str, str]:
-    params = client_redirect(response, tenant, redirect_uri)
-    assert "code" not in params, params
-    assert params.get("error") == error, params
-    return params
-
-
-def assert_error_page(response) -> None:
-    """Refused without a redirect: an error page, and the client gets nothing."""
-    assert response.status_code == 400, (response.status_code, response.get("Location"))
-    assert "Location" not in response
-    assert ERROR_PAGE_HEADING in response.content.decode()
-
-
-def error_text(response) -> str:
-    """The error page's message, without the per-response CSRF token around it."""
-    html = response.content.decode()
-    return re.search(r'<p class="alert alert-error" role="alert">(.*?)</p>', html, re.S).group(1)
-
-
-def is_approval_page(response) -> bool:
-    return response.status_code == 200 and 'name="tenant_approval"' in response.content.decode()
-
-
-def is_consent_page(response) -> bool:
-    return response.status_code == 200 and CONSENT_HEADING in response.content.decode()
-
-
-def answer_approval(http, page, answer: str = "approve"):
-    fields = hidden_fields(page.content.decode())
-    return http.post(AUTHORIZE, {**fields, "tenant_approval": answer})
-
-
-def allow_consent(http, page):
-    fields = hidden_fields(page.content.decode())
-    return http.post(AUTHORIZE, {**fields, "allow": "Authorize"})
-
-
-def sign_in_through(http, registered: Registered, tenant, **extra) -> tuple[str, str]:
-    """The whole authorization step at ``tenant``: approve and consent if asked.
-
-    Returns (code, verifier).
-    """
-    verifier, challenge = pkce_pair()
-    response = http.get(authorize_url(registered, challenge, **extra))
-    if is_approval_page(response):
-        response = answer_approval(http, response)
-    if is_consent_page(response):
-        response = allow_consent(http, response)
-    params = client_redirect(response, tenant, registered.redirect_uri)
-    assert "code" in params, params
-    return params["code"], verifier
-
-
-def issue(http, registered: Registered, tenant, scope: str = OFFLINE) -> dict:
-    code, verifier = sign_in_through(http, registered, tenant, scope=scope)
-    response = redeem(client_for(tenant), registered, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def refresh(http, registered: Registered, refresh_token: str):
-    return http.post(
-        "/oauth/token",
-        {"grant_type": "refresh_token", "refresh_token": refresh_token},
-        HTTP_AUTHORIZATION=basic(registered),
-    )
-
-
-def users_me(tenant, access_token: str):
-    return client_for(tenant).get(ME, HTTP_AUTHORIZATION=f"Bearer {access_token}")
-
-
-def payload_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def oauth_error(response, status: int, error: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["error"] == error, body
-    assert "access_token" not in body
-    return body
-
-
-def config_at(tenant, registered: Registered) -> ConnectionConfig | None:
-    return ConnectionConfig.objects.filter(tenant=tenant, client=registered.client).first()
-
-
-# --- Fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def published(web, alice):
-    """Acme's Web client (trusted at Acme), published in the eu region."""
-    publish_client(web.client, actor=alice)
-    web.client.refresh_from_db()
-    return web
-
-
-@pytest.fixture
-def dave(tenant_b):
-    """A member (not admin) of Globex."""
-    user = UserFactory(email="dave@globex.test", name="Dave")
-    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
-    return user
-
-
-@pytest.fixture
-def carol_http(carol, tenant_b):
-    return client_for(tenant_b, carol)
-
-
-@pytest.fixture
-def dave_http(dave, tenant_b):
-    return client_for(tenant_b, dave)
-
-
-@pytest.fixture
-def approved(published, tenant_b, carol):
-    approve_client_for_tenant(tenant_b, published.client, actor=carol)
-    return published
 
 
 @pytest.fixture
@@ -230,7 +83,7 @@ class TestApprovalPage:
         response = carol_http.get(authorize_url(published, challenge))
         assert response.status_code == 200
         html = response.content.decode()
-        assert "Approve Web app?" in html
+        assert "Approve <bdi>Web app</bdi>?" in html
         assert "Approve for Globex" in html
         assert 'value="cancel"' in html and "Cancel" in html
         assert config_at(tenant_b, published) is None
@@ -254,7 +107,7 @@ class TestApprovalPage:
         html = carol_http.get(
             authorize_url(registered, challenge, scope="user_default email")
         ).content.decode()
-        assert "Approve Expense tracker?" in html
+        assert "Approve <bdi>Expense tracker</bdi>?" in html
         assert "Tracks &lt;b&gt;expenses&lt;/b&gt; for teams." in html
         assert "<b>expenses</b>" not in html
         assert "Acme" in html
@@ -846,7 +699,7 @@ class TestOwnerControl:
         )
         _verifier, challenge = pkce_pair()
         assert (
-            "Approve Renamed app?"
+            "Approve <bdi>Renamed app</bdi>?"
             in carol_http.get(authorize_url(published, challenge)).content.decode()
         )
 

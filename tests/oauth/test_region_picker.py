@@ -99,7 +99,7 @@ class TestForm:
     def test_it_shows_the_tenant_hostname_form(self, published):
         response = region_http().get(f"{AUTHORIZE}?{query_for(published)}")
         html = assert_form(response, error=False)
-        assert "Sign in to Web app" in html
+        assert "Sign in to <bdi>Web app</bdi>" in html
         assert "Europe" in html
         assert 'method="post"' in html
         assert "csrfmiddlewaretoken" in html

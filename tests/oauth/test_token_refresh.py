@@ -297,3 +297,101 @@ def test_refresh_tokens_of_a_deleted_client_are_refused(alice_http, api, web, te
     delete_clients(tenant_a, [web.client.pk], actor=alice)
     response = refresh(api, web, tokens["refresh_token"])
     assert_oauth_error(response, 401, "invalid_client")
+
+
+# --- Rotation whatever the requested scope (RFC 9700 §4.14.2, RFC 6749 §6) --------------
+
+
+@pytest.mark.parametrize("registered_name", ["web", "spa"])
+def test_a_narrowed_refresh_still_rotates(alice_http, api, registered_name, request):
+    registered = request.getfixturevalue(registered_name)
+    first = issue(alice_http, api, registered)
+    narrowed = refresh(api, registered, first["refresh_token"], scope="user_default")
+    assert narrowed.status_code == 200, narrowed.content
+    body = narrowed.json()
+    assert body["scope"] == "user_default"
+    assert body["refresh_token"] != first["refresh_token"]
+    # The presented token is spent: used again, it is a reuse and ends the family.
+    again = refresh(api, registered, first["refresh_token"], scope="user_default")
+    assert_oauth_error(again, 400, "invalid_grant")
+    assert users_me(api, body["access_token"]).status_code == 401
+    assert_oauth_error(refresh(api, registered, body["refresh_token"]), 400, "invalid_grant")
+
+
+def test_a_narrowed_refresh_keeps_the_familys_scope(alice_http, api, web):
+    tokens = issue(alice_http, api, web)
+    narrowed = refresh(api, web, tokens["refresh_token"], scope="user_default").json()
+    # The next refresh, without a scope, gets the family's original scope back.
+    full = refresh(api, web, narrowed["refresh_token"])
+    assert full.status_code == 200, full.content
+    assert set(full.json()["scope"].split()) == {"user_default", "offline_access"}
+    assert RefreshToken.objects.get(token_checksum__isnull=False, revoked__isnull=True).scope == (
+        "user_default offline_access"
+    )
+
+
+def test_revoking_the_new_refresh_token_revokes_the_narrowed_access_token(alice_http, api, web):
+    tokens = issue(alice_http, api, web)
+    narrowed = refresh(api, web, tokens["refresh_token"], scope="user_default").json()
+    revoked = api.post(
+        "/oauth/revoke",
+        {"token": narrowed["refresh_token"], "token_type_hint": "refresh_token"},
+        HTTP_AUTHORIZATION=basic(web),
+    )
+    assert revoked.status_code == 200
+    assert users_me(api, narrowed["access_token"]).status_code == 401
+
+
+# --- Scopes removed from the client ------------------------------------------------------
+
+
+def remove_scopes(registered: Registered, alice, *removed) -> None:
+    from oauth_clients.services import ClientData, update_client
+
+    client = registered.client
+    client.refresh_from_db()
+    update_client(
+        client,
+        ClientData(
+            name=client.name,
+            redirect_uris=client.redirect_uri_list,
+            allowed_origins=client.allowed_origin_list,
+            allowed_scopes=[s for s in client.allowed_scope_list if s not in removed],
+        ),
+        actor=alice,
+    )
+
+
+def test_a_refresh_drops_a_scope_removed_from_the_client(alice_http, api, web, alice):
+    tokens = issue(alice_http, api, web, scope="user_default offline_access email")
+    remove_scopes(web, alice, "email")
+    response = refresh(api, web, tokens["refresh_token"])
+    assert response.status_code == 200, response.content
+    assert set(response.json()["scope"].split()) == {"user_default", "offline_access"}
+    newest = RefreshToken.objects.get(revoked__isnull=True)
+    assert set(newest.scope.split()) == {"user_default", "offline_access"}
+
+
+def test_a_refresh_asking_for_a_removed_scope_is_invalid_scope(alice_http, api, web, alice):
+    tokens = issue(alice_http, api, web, scope="user_default offline_access email")
+    remove_scopes(web, alice, "email")
+    response = refresh(api, web, tokens["refresh_token"], scope="user_default email")
+    assert_oauth_error(response, 400, "invalid_scope")
+
+
+def test_a_refresh_with_nothing_left_is_invalid_scope(alice_http, api, web, alice):
+    tokens = issue(alice_http, api, web, scope="email offline_access")
+    remove_scopes(web, alice, "email")
+    assert_oauth_error(refresh(api, web, tokens["refresh_token"]), 400, "invalid_scope")
+
+
+def test_without_offline_access_the_refresh_ends_the_family(alice_http, api, web, alice):
+    tokens = issue(alice_http, api, web)
+    remove_scopes(web, alice, "offline_access")
+    response = refresh(api, web, tokens["refresh_token"])
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert "refresh_token" not in body
+    assert body["scope"] == "user_default"
+    assert not RefreshToken.objects.filter(revoked__isnull=True).exists()
+    assert_oauth_error(refresh(api, web, tokens["refresh_token"]), 400, "invalid_grant")

@@ -90,6 +90,10 @@ class TestEditForm:
         assert radio
         assert "checked" in radio.group(0)
 
+    def test_it_says_what_removing_a_scope_does_to_existing_sign_ins(self, alice_client, client):
+        html = alice_client.get(edit_url(client)).content.decode()
+        assert "Removing a scope takes it out of existing sign-ins at their next refresh" in html
+
     def test_it_shows_the_client_type_but_not_as_a_choice(self, alice_client, client):
         html = alice_client.get(edit_url(client)).content.decode()
         assert 'name="app_type"' not in html

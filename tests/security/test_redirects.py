@@ -231,16 +231,13 @@ def test_without_a_redirect_url_several_registered_urls_are_refused(alice_browse
     assert AuthorizationCode.objects.count() == 0
 
 
-def test_an_anonymous_user_is_only_sent_to_this_hosts_sign_in_page_and_then_refused(
+def test_an_anonymous_user_with_a_foreign_redirect_url_is_refused_before_signing_in(
     browser, tenant_a, alice, web
 ):
     anonymous = browser(tenant_a)
     _verifier, challenge = pkce_pair()
     path = authorize_path(web.at("https://evil.test/callback"), challenge)
-    next_url = login_redirect(anonymous.get(path))
-    assert next_url == path
-    anonymous.sign_in(alice.email)
-    assert_error_page(anonymous.get(next_url))
+    assert_error_page(anonymous.get(path))
     assert AuthorizationCode.objects.count() == 0
 
 
