@@ -550,7 +550,11 @@ def connection_config_me(request: HttpRequest, client_id: str) -> HttpResponse:
     if config is None:
         raise ApiError(404, "This tenant has no connection to this client.", "not_found")
     if request.method == "GET":
-        return JsonResponse(connection_config(config))
+        document = connection_config(config)
+        if config.client.is_external_to(request.tenant):
+            # What this tenant's admin approved; the client may ask for more since.
+            document["approvedScopes"] = config.approved_scope_list
+        return JsonResponse(document)
     if request.method == "DELETE":
         if not config.client.is_external_to(request.tenant):
             raise ApiError(

@@ -186,7 +186,11 @@ class TestExternalConnection:
     def test_the_approving_tenants_connection(self, carol_api, shared):
         response = carol_api.get(config_path(shared.client_id))
         assert response.status_code == 200, response.content
-        assert response.json() == {"consentMethod": "required", "status": "approved"}
+        assert response.json() == {
+            "consentMethod": "required",
+            "status": "approved",
+            "approvedScopes": ["user_default"],
+        }
 
     def test_change_the_approving_tenants_consent_method(
         self, carol_api, alice_api, shared, carol, tenant_a, tenant_b
