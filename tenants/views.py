@@ -44,6 +44,14 @@ class SignInView(auth_views.LoginView):
             return {"username": self.request.user.email}
         return super().get_initial()
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        if self.reauthenticating:
+            # The email is filled in: the password is what is asked for.
+            form.fields["username"].widget.attrs.pop("autofocus", None)
+            form.fields["password"].widget.attrs["autofocus"] = True
+        return form
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(reauth=self.reauthenticating, **kwargs)
 

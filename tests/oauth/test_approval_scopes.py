@@ -227,8 +227,8 @@ class TestApprovalService:
     ):
         widen(trusted_at_globex, alice, "admin_classic")
         html = carol_http.get("/console/integration/oauth/").content.decode()
-        assert "Asks for more" in html
-        assert "admin_classic" in html
+        assert 'Asks for more</span> <span class="mono">admin_classic</span>' in html
+        assert '<span class="mono">offline_access user_default</span>' in html
 
 
 def test_refresh_tokens_keep_no_scope_outside_the_approval_after_the_migration(
