@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Qlik's Python SDK for the interop tests (tests/interop), in its own venv.
+QLIK_SDK_VENV := .venv-qlik-sdk
 PORT ?= 8000
 export PORT
 
@@ -23,6 +25,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed-app
 
+# qlik-sdk pins requests and PyJWT below what the server runs with, so it
+# gets a venv of its own; made anew whenever its requirements change.
+$(QLIK_SDK_VENV)/.installed: tests/interop/drivers/qlik_sdk_requirements.txt
+	rm -rf $(QLIK_SDK_VENV)
+	$(PYTHON) -m venv $(QLIK_SDK_VENV)
+	$(QLIK_SDK_VENV)/bin/python -m pip install --quiet -r $<
+	@touch $@
+
 ## run: set up and serve the app on http://acme.eu.localhost:$(PORT)/ (SQLite unless DATABASE_URL is set)
 run: export DEBUG ?= 1
 run: export PLATFORM_PORT ?= $(PORT)
@@ -38,7 +48,7 @@ run: $(VENV)/.installed-app
 	exec $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
 ## test: set up and run the whole test suite (SQLite unless DATABASE_URL is set)
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(QLIK_SDK_VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -89,4 +99,4 @@ messages-check: messages
 	@! msgfmt --statistics -o /dev/null locale/nl/LC_MESSAGES/django.po 2>&1 | grep -E 'untranslated|fuzzy'
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) $(QLIK_SDK_VENV) var staticfiles
