@@ -6,12 +6,13 @@ client signed in as the user opens the authorization URL the library built,
 and the ``Location`` it gets back (the callback URL with ``code``, ``state``
 and ``iss``) is handed to the library, as a browser would.
 
-Qlik's Python SDK runs outside this process, in its own venv (``make test``
-makes it), through a driver script that ``run_driver`` starts and talks to
-in JSON.
+Qlik's own libraries run outside this process: ``qlik-sdk`` in its own venv
+and ``@qlik/api`` in Node.js, each through a driver script that
+``run_driver`` starts and talks to in JSON (``make test`` installs both).
 """
 
 import json
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -36,10 +37,11 @@ SPA_REDIRECT = f"{SPA_ORIGIN}/cb"
 NATIVE_REDIRECT = "http://127.0.0.1/cb"
 
 ROOT = Path(__file__).resolve().parents[2]
-# Made by `make test`: qlik-sdk's own virtual environment.
+# Made by `make test`: qlik-sdk's own virtual environment and @qlik/api's node_modules.
 QLIK_SDK_PYTHON = ROOT / ".venv-qlik-sdk" / "bin" / "python"
 QLIK_SDK_DRIVER = ROOT / "tests" / "interop" / "drivers" / "qlik_sdk_driver.py"
-DRIVER_TIMEOUT = 60  # seconds a driver may run
+NODE_PROJECT = ROOT / "tests" / "interop" / "node"
+DRIVER_TIMEOUT = 60  # seconds a driver may run (@qlik/api can wait forever)
 
 
 @pytest.fixture(autouse=True)
@@ -228,12 +230,28 @@ def qlik_sdk_command() -> list[str]:
     return [str(QLIK_SDK_PYTHON), str(QLIK_SDK_DRIVER)]
 
 
+@pytest.fixture(scope="session")
+def qlik_api_command() -> list[str]:
+    """How to start tests/interop/node/qlik_api_driver.mjs (Node.js, @qlik/api)."""
+    node = shutil.which("node")
+    if node is None or not (NODE_PROJECT / "node_modules" / "@qlik" / "api").is_dir():
+        pytest.skip(
+            "@qlik/api is not installed: `make test` installs it with `npm ci` in "
+            "tests/interop/node when Node.js 20+ and npm are there (Debian: apt-get install "
+            "nodejs npm)"
+        )
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(f"@qlik/api needs Node.js 20 or newer; this is {version.strip()}")
+    return [node, str(NODE_PROJECT / "qlik_api_driver.mjs")]
+
+
 class DriverFailed(AssertionError):
     pass
 
 
 def run_driver(command: list[str], args: dict, sign_in=None, timeout=DRIVER_TIMEOUT) -> dict:
-    """Run a driver (tests/interop/drivers/qlik_sdk_driver.py).
+    """Run a driver (tests/interop/drivers/qlik_sdk_driver.py, node/qlik_api_driver.mjs).
 
     ``args`` goes to it as the first line of its stdin. When it asks the user
     to sign in (``{"sign_in": url}``), ``sign_in(url)`` plays the browser and
