@@ -4,6 +4,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The interop tests' other environments (tests/interop): Qlik's Python SDK in
+# its own venv, Qlik's @qlik/api from npm.
+QLIK_SDK_VENV := .venv-qlik-sdk
+NODE_PROJECT := tests/interop/node
 PORT ?= 8000
 export PORT
 
@@ -23,6 +27,24 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@ $(VENV)/.installed-app
 
+# qlik-sdk pins requests and PyJWT below what the server runs with, so it
+# gets a venv of its own; made anew whenever its requirements change.
+$(QLIK_SDK_VENV)/.installed: tests/interop/drivers/qlik_sdk_requirements.txt
+	rm -rf $(QLIK_SDK_VENV)
+	$(PYTHON) -m venv $(QLIK_SDK_VENV)
+	$(QLIK_SDK_VENV)/bin/python -m pip install --quiet -r $<
+	@touch $@
+
+# @qlik/api, exactly as package-lock.json has it. Without npm the tests that
+# use it skip and say why (under CI a skip fails).
+$(NODE_PROJECT)/node_modules/.installed: $(NODE_PROJECT)/package.json $(NODE_PROJECT)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		echo "cd $(NODE_PROJECT) && npm ci"; \
+		cd $(NODE_PROJECT) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm not found: the @qlik/api interop tests will be skipped (Debian: apt-get install nodejs npm)"; \
+	fi
+
 ## run: set up and serve the app on http://acme.eu.localhost:$(PORT)/ (SQLite unless DATABASE_URL is set)
 run: export DEBUG ?= 1
 run: export PLATFORM_PORT ?= $(PORT)
@@ -38,7 +60,7 @@ run: $(VENV)/.installed-app
 	exec $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
 
 ## test: set up and run the whole test suite (SQLite unless DATABASE_URL is set)
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(QLIK_SDK_VENV)/.installed $(NODE_PROJECT)/node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
@@ -89,4 +111,4 @@ messages-check: messages
 	@! msgfmt --statistics -o /dev/null locale/nl/LC_MESSAGES/django.po 2>&1 | grep -E 'untranslated|fuzzy'
 
 clean:
-	rm -rf $(VENV) var staticfiles
+	rm -rf $(VENV) $(QLIK_SDK_VENV) $(NODE_PROJECT)/node_modules var staticfiles

@@ -16,7 +16,11 @@ from oauth_clients.models import ClientSecret, OAuthClient, secret_digest
 from tenants.models import Tenant, User
 from tests.factories import create_oauth_client
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.required_in_ci,
+    pytest.mark.django_db(transaction=True),
+]
 
 OAUTH_PATH = "/console/integration/oauth/"
 

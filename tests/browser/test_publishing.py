@@ -22,7 +22,11 @@ from tenants.models import Region, Tenant, User
 from tests.factories import create_oauth_client
 from tests.interop.example_app import free_port, running_example_app
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.required_in_ci,
+    pytest.mark.django_db(transaction=True),
+]
 
 APP_NAME = "Example multi-tenant app"
 OAUTH_PATH = "/console/integration/oauth/"

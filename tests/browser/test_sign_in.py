@@ -4,7 +4,11 @@ from playwright.sync_api import expect
 
 from tenants.models import Tenant
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.required_in_ci,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 @pytest.fixture

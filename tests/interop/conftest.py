@@ -5,10 +5,21 @@ The libraries talk to pytest-django's ``live_server`` on a tenant host such as
 client signed in as the user opens the authorization URL the library built,
 and the ``Location`` it gets back (the callback URL with ``code``, ``state``
 and ``iss``) is handed to the library, as a browser would.
+
+Qlik's own libraries run outside this process: ``qlik-sdk`` in its own venv
+and ``@qlik/api`` in Node.js, each through a driver script that
+``run_driver`` starts and talks to in JSON (``make test`` installs both).
 """
 
+import json
+import shutil
 import socket
+import subprocess
+import tempfile
+import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +35,13 @@ SPA_REDIRECT = f"{SPA_ORIGIN}/cb"
 # A native app listens on a loopback port it picks at run time; the server
 # matches loopback http redirect URLs with any port (RFC 8252 §7.3).
 NATIVE_REDIRECT = "http://127.0.0.1/cb"
+
+ROOT = Path(__file__).resolve().parents[2]
+# Made by `make test`: qlik-sdk's own virtual environment and @qlik/api's node_modules.
+QLIK_SDK_PYTHON = ROOT / ".venv-qlik-sdk" / "bin" / "python"
+QLIK_SDK_DRIVER = ROOT / "tests" / "interop" / "drivers" / "qlik_sdk_driver.py"
+NODE_PROJECT = ROOT / "tests" / "interop" / "node"
+DRIVER_TIMEOUT = 60  # seconds a driver may run (@qlik/api can wait forever)
 
 
 @pytest.fixture(autouse=True)
@@ -175,7 +193,6 @@ def loopback_listener():
     Yields ``(redirect_uri, received)``; ``received`` collects the full URLs
     of the requests it gets (the authorization response).
     """
-    import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
     received: list[str] = []
@@ -201,3 +218,81 @@ def loopback_listener():
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def qlik_sdk_command() -> list[str]:
+    """How to start tests/interop/drivers/qlik_sdk_driver.py in qlik-sdk's own venv."""
+    if not QLIK_SDK_PYTHON.exists():
+        pytest.skip(
+            "qlik-sdk's virtual environment (.venv-qlik-sdk) is missing: `make test` creates it"
+        )
+    return [str(QLIK_SDK_PYTHON), str(QLIK_SDK_DRIVER)]
+
+
+@pytest.fixture(scope="session")
+def qlik_api_command() -> list[str]:
+    """How to start tests/interop/node/qlik_api_driver.mjs (Node.js, @qlik/api)."""
+    node = shutil.which("node")
+    if node is None or not (NODE_PROJECT / "node_modules" / "@qlik" / "api").is_dir():
+        pytest.skip(
+            "@qlik/api is not installed: `make test` installs it with `npm ci` in "
+            "tests/interop/node when Node.js 20+ and npm are there (Debian: apt-get install "
+            "nodejs npm)"
+        )
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        pytest.skip(f"@qlik/api needs Node.js 20 or newer; this is {version.strip()}")
+    return [node, str(NODE_PROJECT / "qlik_api_driver.mjs")]
+
+
+class DriverFailed(AssertionError):
+    pass
+
+
+def run_driver(command: list[str], args: dict, sign_in=None, timeout=DRIVER_TIMEOUT) -> dict:
+    """Run a driver (tests/interop/drivers/qlik_sdk_driver.py, node/qlik_api_driver.mjs).
+
+    ``args`` goes to it as the first line of its stdin. When it asks the user
+    to sign in (``{"sign_in": url}``), ``sign_in(url)`` plays the browser and
+    the callback URL goes back. Returns its last message: ``result`` and
+    ``exchanges`` (the HTTP requests it made). A driver that reports an error,
+    exits otherwise or takes longer than ``timeout`` seconds raises
+    DriverFailed with everything it said.
+    """
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True
+        )
+        started = time.monotonic()
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            tell(process, args)
+            message = {}
+            for line in process.stdout:
+                message = json.loads(line)
+                if "sign_in" in message:
+                    tell(process, {"callback": sign_in(message["sign_in"])})
+            process.wait()
+        finally:
+            watchdog.cancel()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.returncode != 0 or "result" not in message:
+            if time.monotonic() - started >= timeout:
+                message["error"] = f"no answer within {timeout} s"
+            stderr.seek(0)
+            raise DriverFailed(
+                f"{command[-1]} failed (exit status {process.returncode}): "
+                f"{message.get('error', 'no result')}\n"
+                f"exchanges: {json.dumps(message.get('exchanges'), indent=2)}\n"
+                f"stderr:\n{stderr.read()}"
+            )
+        return message
+
+
+def tell(process: subprocess.Popen, message: dict) -> None:
+    process.stdin.write(json.dumps(message) + "\n")
+    process.stdin.flush()

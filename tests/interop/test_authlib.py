@@ -20,7 +20,7 @@ from joserfc.jws import JWSRegistry
 
 from tests.interop.conftest import SPA_ORIGIN, query_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
 
 def start(session: OAuth2Session, metadata: dict, sign_in_and_authorize, issuer: str, **extra):

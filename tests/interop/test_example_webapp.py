@@ -29,7 +29,7 @@ from tests.factories import create_oauth_client
 from tests.interop.conftest import query_of
 from tests.interop.example_app import free_port, running_example_app
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

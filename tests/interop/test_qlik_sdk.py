@@ -1,16 +1,12 @@
 """Qlik's Python SDK (PyPI ``qlik-sdk``) against the live server.
 
-Not in the ``test`` extra, so these tests skip in the standard environment:
-qlik-sdk 0.17.0 (the latest release) pins ``requests==2.27.1``,
-``urllib3<1.27`` (through it), ``PyJWT==2.4.0`` and ``websocket-client==1.3.2``.
-Installing it next to the server would downgrade ``requests`` and
-``urllib3``, which the server itself depends on (through
-django-oauth-toolkit), so the suite would no longer test the dependencies
-production runs with. To run them, use a separate virtual environment:
-
-    python3 -m venv /tmp/qlik-venv
-    /tmp/qlik-venv/bin/pip install -e '.[test]' qlik-sdk
-    /tmp/qlik-venv/bin/python -m pytest -q tests/interop/test_qlik_sdk.py
+qlik-sdk 0.17.0 (the latest release) pins ``requests==2.27.1`` (and so
+``urllib3<1.27``), ``PyJWT==2.4.0`` and ``websocket-client==1.3.2``; next to
+the server it would downgrade what the server runs with. So it lives in its
+own virtual environment, ``.venv-qlik-sdk`` (``make test`` makes it from
+``tests/interop/drivers/qlik_sdk_requirements.txt``), and these tests run
+``tests/interop/drivers/qlik_sdk_driver.py`` there. The driver uses the SDK
+and reports what it saw; the browser step (sign-in) happens here.
 
 What the SDK does, as these tests show: ``Auth.generate_authorization_url``
 always sends PKCE S256; ``Auth.authorize`` posts a JSON body to
@@ -20,69 +16,68 @@ always sends PKCE S256; ``Auth.authorize`` posts a JSON body to
 client's access token is used through ``AuthType.APIKey``.
 """
 
+import base64
+import json
 import time
 
 import pytest
 import requests
 
-from tests.interop.conftest import query_of
+from tests.interop.conftest import query_of, run_driver
 
-qlik_sdk = pytest.importorskip(
-    "qlik_sdk",
-    reason=(
-        "qlik-sdk is not installed: its latest release (0.17.0) pins requests==2.27.1 "
-        "(and so urllib3<1.27), which would downgrade the server's own dependencies, so it "
-        "is not in the test extra; run it in a separate venv (see this module's docstring)"
-    ),
-)
-
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
 
-def sdk(issuer, **config):
-    from qlik_sdk import AuthType, Config, Qlik
+@pytest.fixture
+def sdk_sign_in(sign_in_and_authorize, issuer):
+    """The browser step for the SDK: checks its authorization URL, returns the callback URL."""
 
-    return Qlik(Config(host=issuer, auth_type=AuthType.OAuth2, **config))
+    def sign_in(url: str) -> str:
+        assert query_of(url)["code_challenge_method"] == "S256"
+        callback = sign_in_and_authorize(url)
+        assert query_of(callback)["iss"] == issuer
+        return callback
 
-
-def api_key_client(issuer, access_token):
-    from qlik_sdk import AuthType, Config, Qlik
-
-    return Qlik(Config(host=issuer, auth_type=AuthType.APIKey, api_key=access_token))
-
-
-def authorize(qlik, sign_in_and_authorize, issuer) -> dict:
-    url = qlik.auth.generate_authorization_url()
-    sent = query_of(url)
-    assert sent["code_challenge_method"] == "S256"
-    callback = sign_in_and_authorize(url)
-    assert query_of(callback)["iss"] == issuer
-    return qlik.auth.authorize(callback)
+    return sign_in
 
 
-def test_web_client_code_flow_refresh_and_users_me(issuer, web, sign_in_and_authorize):
-    qlik = sdk(
-        issuer,
-        client_id=web.client_id,
-        client_secret=web.secret,
-        redirect_url=web.redirect_uri,
-        scope=["user_default", "offline_access"],
+def token_requests(exchanges: list[dict]) -> list[dict]:
+    return [e for e in exchanges if e["url"].endswith("/oauth/token")]
+
+
+def basic(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def test_web_client_code_flow_refresh_and_users_me(issuer, web, qlik_sdk_command, sdk_sign_in):
+    ran = run_driver(
+        qlik_sdk_command,
+        {
+            "scenario": "sign_in_refresh_and_users_me",
+            "host": issuer,
+            "client_id": web.client_id,
+            "client_secret": web.secret,
+            "redirect_url": web.redirect_uri,
+            "scope": ["user_default", "offline_access"],
+        },
+        sdk_sign_in,
     )
-    token = authorize(qlik, sign_in_and_authorize, issuer)
-    assert token["token_type"] == "Bearer"
-    assert qlik.config.refresh_token
+    result = ran["result"]
+    assert result["token"]["token_type"] == "Bearer"
+    assert result["refresh_token_kept"]
+    assert result["me"]["email"] == "alice@acme.test"
+    assert result["me"]["tenantId"] == str(web.client.tenant_id)
+    assert result["refreshed_access_token"] != result["access_token"]
+    assert result["me_after_refresh"]["email"] == "alice@acme.test"
 
-    me = qlik.users.get_me()
-    assert me.email == "alice@acme.test"
-    assert me.tenantId == str(web.client.tenant_id)
-
-    first_access_token = qlik.config.api_key
-    qlik.auth.refresh_token()
-    assert qlik.config.api_key != first_access_token
-    assert qlik.users.get_me().email == "alice@acme.test"
+    code_exchange, refresh = token_requests(ran["exchanges"])
+    assert code_exchange["headers"]["content-type"] == "application/json"
+    assert code_exchange["headers"]["authorization"] == basic(web.client_id, web.secret)
+    assert json.loads(code_exchange["body"])["grant_type"] == "authorization_code"
+    assert json.loads(refresh["body"])["grant_type"] == "refresh_token"
 
 
-def test_deauthorize_revokes_the_access_token(issuer, web, sign_in_and_authorize):
+def test_deauthorize_revokes_the_access_token(issuer, web, qlik_sdk_command, sdk_sign_in):
     """``Auth.deauthorize`` posts the token to /oauth/revoke with itself as the bearer.
 
     The SDK sends ``Authorization: Bearer <the access token>`` and
@@ -90,16 +85,23 @@ def test_deauthorize_revokes_the_access_token(issuer, web, sign_in_and_authorize
     credentials. The server promises that Qlik's own client libraries work
     against it, so the SDK's sign-out must revoke the token.
     """
-    qlik = sdk(
-        issuer,
-        client_id=web.client_id,
-        client_secret=web.secret,
-        redirect_url=web.redirect_uri,
-        scope=["user_default"],
+    ran = run_driver(
+        qlik_sdk_command,
+        {
+            "scenario": "sign_in_then_deauthorize",
+            "host": issuer,
+            "client_id": web.client_id,
+            "client_secret": web.secret,
+            "redirect_url": web.redirect_uri,
+            "scope": ["user_default"],
+        },
+        sdk_sign_in,
     )
-    authorize(qlik, sign_in_and_authorize, issuer)
-    access_token = qlik.config.api_key
-    qlik.auth.deauthorize()
+    access_token = ran["result"]["access_token"]
+    (revoke,) = [e for e in ran["exchanges"] if e["url"].endswith("/oauth/revoke")]
+    assert revoke["headers"]["authorization"] == f"Bearer {access_token}"
+    assert json.loads(revoke["body"]) == {"token": access_token, "token_type_hint": "access_token"}
+    assert revoke["status"] == 200, revoke["response"]
 
     deadline = time.monotonic() + 3
     while True:
@@ -114,27 +116,55 @@ def test_deauthorize_revokes_the_access_token(issuer, web, sign_in_and_authorize
     assert me.status_code == 401
 
 
-def test_client_credentials(issuer, machine):
-    qlik = sdk(issuer, client_id=machine.client_id, client_secret=machine.secret)
-    token = qlik.auth.authorize()  # no callback URL: the SDK asks for client_credentials
-    assert token["token_type"] == "Bearer"
-    me = qlik.users.get_me()
-    assert me.type == "service"
-    assert me.clientId == machine.client_id
+def test_client_credentials(issuer, machine, qlik_sdk_command):
+    ran = run_driver(
+        qlik_sdk_command,
+        {
+            "scenario": "client_credentials",
+            "host": issuer,
+            "client_id": machine.client_id,
+            "client_secret": machine.secret,
+        },
+    )
+    result = ran["result"]
+    assert result["token"]["token_type"] == "Bearer"
+    assert result["me"]["type"] == "service"
+    assert result["me"]["clientId"] == machine.client_id
+    # No callback URL: the SDK asks for client_credentials.
+    (token_request,) = token_requests(ran["exchanges"])
+    assert json.loads(token_request["body"])["grant_type"] == "client_credentials"
+    assert token_request["headers"]["authorization"] == basic(machine.client_id, machine.secret)
 
 
 def test_native_public_client_then_api_key_mode(
-    issuer, native, sign_in_and_authorize, loopback_listener
+    issuer, native, loopback_listener, qlik_sdk_command, sdk_sign_in
 ):
     redirect_uri, _received = loopback_listener
-    qlik = sdk(issuer, client_id=native.client_id, redirect_url=redirect_uri)
-    token = authorize(qlik, sign_in_and_authorize, issuer)
-    me = api_key_client(issuer, token["access_token"]).users.get_me()
-    assert me.email == "alice@acme.test"
+    ran = run_driver(
+        qlik_sdk_command,
+        {
+            "scenario": "public_client_then_api_key",
+            "host": issuer,
+            "client_id": native.client_id,
+            "redirect_url": redirect_uri,
+        },
+        sdk_sign_in,
+    )
+    assert ran["result"]["me"]["email"] == "alice@acme.test"
+    (code_exchange,) = token_requests(ran["exchanges"])
+    assert "authorization" not in code_exchange["headers"]
+    assert json.loads(code_exchange["body"])["client_id"] == native.client_id
 
 
-def test_spa_public_client_then_api_key_mode(issuer, spa, sign_in_and_authorize):
-    qlik = sdk(issuer, client_id=spa.client_id, redirect_url=spa.redirect_uri)
-    token = authorize(qlik, sign_in_and_authorize, issuer)
-    me = api_key_client(issuer, token["access_token"]).users.get_me()
-    assert me.email == "alice@acme.test"
+def test_spa_public_client_then_api_key_mode(issuer, spa, qlik_sdk_command, sdk_sign_in):
+    ran = run_driver(
+        qlik_sdk_command,
+        {
+            "scenario": "public_client_then_api_key",
+            "host": issuer,
+            "client_id": spa.client_id,
+            "redirect_url": spa.redirect_uri,
+        },
+        sdk_sign_in,
+    )
+    assert ran["result"]["me"]["email"] == "alice@acme.test"

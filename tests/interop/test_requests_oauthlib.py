@@ -15,7 +15,7 @@ from requests_oauthlib import OAuth2Session
 
 from tests.interop.conftest import SPA_ORIGIN, query_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

@@ -25,6 +25,7 @@ pytestmark = [
         reason="needs PostgreSQL (row locks, concurrent transactions): "
         "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/devtest",
     ),
+    pytest.mark.required_in_ci,
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -513,6 +513,7 @@ def near_the_limit(tenant, actor, free: int) -> OAuthClient:
 
 
 @postgres_only
+@pytest.mark.required_in_ci
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("free", [1, 3])
 def test_parallel_secret_generations_never_pass_the_limit(tenant_a, alice, free):
@@ -582,6 +583,7 @@ class Browser:
 
 
 @postgres_only
+@pytest.mark.required_in_ci
 @pytest.mark.django_db(transaction=True)
 def test_parallel_console_secret_generations_never_pass_the_limit(live_server, tenant_a, alice):
     client = near_the_limit(tenant_a, alice, free=1)
@@ -606,6 +608,7 @@ def test_parallel_console_secret_generations_never_pass_the_limit(live_server, t
 
 
 @postgres_only
+@pytest.mark.required_in_ci
 @pytest.mark.django_db(transaction=True)
 def test_parallel_bulk_deletes_of_the_same_clients_both_succeed(live_server, tenant_a, alice, m2m):
     web_client, web_secret = create_oauth_client(tenant_a, actor=alice, name="Web app")
