@@ -4,6 +4,7 @@ The console (and later the management API) call these; the rules live here
 and on the models, never in a view.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +28,7 @@ from oauth_clients.models import (
     secret_digest,
 )
 from oauth_clients.oauth.revocation import record_revocations
+from tenants import telemetry
 from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
 
@@ -271,6 +273,14 @@ def approve_client_for_tenant(tenant: Tenant, client: OAuthClient, *, actor) -> 
             "oauth_client.approved",
             actor=actor,
             target=client,
+            owner_tenant=client.tenant.hostname,
+        )
+        telemetry.security_event(
+            "oauth_client_approved",
+            tenant=tenant,
+            level=logging.INFO,
+            client_id=client.client_id,
+            actor_id=actor.pk,
             owner_tenant=client.tenant.hostname,
         )
     return config

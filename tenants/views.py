@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tenants import ratelimit
+from tenants import ratelimit, telemetry
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -45,6 +45,13 @@ class SignInView(auth_views.LoginView):
         account = UserManager.normalize_email(self.request.POST.get("username", ""))
         ratelimit.hit("sign_in_per_account", account)
         ratelimit.hit("sign_in_per_address", ratelimit.client_address(self.request))
+        telemetry.count_auth_failure("sign_in")
+        # No account name: it is an email address, and often a password typed in the wrong box.
+        telemetry.security_event(
+            "sign_in_failed",
+            tenant=self.request.tenant,
+            remote_addr=ratelimit.client_address(self.request),
+        )
         return super().form_invalid(form)
 
     def form_valid(self, form):
