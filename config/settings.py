@@ -149,6 +149,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request ID, the log line and the metrics cover every answer.
+    "tenants.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -374,14 +376,29 @@ OAUTH2_PROVIDER = {
 }
 
 # --- Logging ----------------------------------------------------------------------
+# One JSON object per line (tenants/logs.py), or LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text; got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "tenants.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "filters": {"no_query_string": {"()": "tenants.logs.QueryStringFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # At DEBUG this logger prints failed variable lookups with the whole
-    # template context, which can hold a secret being shown once.
-    "loggers": {"django.template": {"level": "INFO"}},
+    "loggers": {
+        # Django's own console handler (with DEBUG) would print every line twice.
+        "django": {"level": "INFO"},
+        # At DEBUG this logger prints failed variable lookups with the whole
+        # template context, which can hold a secret being shown once.
+        "django.template": {"level": "INFO"},
+        # runserver's request lines, through our handler and without query strings.
+        "django.server": {"filters": ["no_query_string"], "propagate": True},
+    },
 }
 
 # --- Console limits -----------------------------------------------------------------

@@ -96,6 +96,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     _type, error, _traceback = sys.exc_info()
     unavailable = isinstance(error, (OperationalError, InterfaceError))
     status = 503 if unavailable else 500
+    # Shown to the user, who can quote it; the log lines of this request carry it.
+    request_id = getattr(request, "request_id", None)
     wants_json = request.path.startswith(
         ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
     )
@@ -111,12 +113,15 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 "errors": [
                     {"code": code, "title": detail, "detail": detail, "status": str(status)}
                 ],
+                "request_id": request_id,
             },
             status=status,
         )
     else:
         # Rendered without the request: no context processor touches the database.
-        page = render_to_string("503.html" if unavailable else "500.html")
+        page = render_to_string(
+            "503.html" if unavailable else "500.html", {"request_id": request_id}
+        )
         response = HttpResponse(page, status=status)
     if unavailable:
         response["Retry-After"] = "5"
