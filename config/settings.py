@@ -238,7 +238,7 @@ _HTTPS = PLATFORM_SCHEME == "https"
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -375,7 +375,7 @@ OAUTH2_PROVIDER = {
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
 }
 
-# --- Logging ----------------------------------------------------------------------
+# --- Logging and metrics ------------------------------------------------------------
 # One JSON object per line (tenants/logs.py), or LOG_FORMAT=text for a terminal.
 LOG_FORMAT = env_str("LOG_FORMAT", "json")
 if LOG_FORMAT not in {"json", "text"}:
@@ -400,6 +400,11 @@ LOGGING = {
         "django.server": {"filters": ["no_query_string"], "propagate": True},
     },
 }
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or empty).")
 
 # --- Console limits -----------------------------------------------------------------
 OAUTH_CLIENT_LIMITS = {

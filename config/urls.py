@@ -10,6 +10,7 @@ from tenants import views as tenant_views
 
 urlpatterns = [
     path("healthz", tenant_views.healthz, name="healthz"),
+    path("metrics", tenant_views.metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls")),
     path("console/integration/oauth/", include("oauth_clients.urls")),

@@ -9,8 +9,8 @@ from tenants import hosts
 from tenants.models import Region, Tenant
 
 # Paths that answer on any allowed host, before tenant resolution: load
-# balancers call them by IP address.
-HOST_INDEPENDENT_PATHS = frozenset({"/healthz"})
+# balancers and metrics scrapers call them by IP address.
+HOST_INDEPENDENT_PATHS = frozenset({"/healthz", "/metrics"})
 
 # The session remembers the tenant it was created at; it counts nowhere else.
 SESSION_TENANT_KEY = "_tenant_id"

@@ -1,8 +1,10 @@
+import hmac
 import sys
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
@@ -85,6 +87,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for a scraper that presents ``Bearer <METRICS_TOKEN>``.
+
+    Without a configured token there is no such page (404).
+    """
+    if not settings.METRICS_TOKEN:
+        raise Http404
+    presented = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(presented, f"Bearer {settings.METRICS_TOKEN}".encode()):
+        response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = telemetry.render_metrics()
+    return HttpResponse(body, content_type=content_type)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
