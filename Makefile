@@ -35,7 +35,7 @@ run: $(VENV)/.installed-app
 	@echo "  Sign in as admin@acme.test / demo-password"
 	@echo "  (also user@acme.test, admin@globex.test at globex.eu.localhost, admin@initech.test at initech.us.localhost)"
 	@echo
-	exec $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi --bind 127.0.0.1:$(PORT) --workers 2
 
 ## test: set up and run the whole test suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed-test
