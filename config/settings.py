@@ -396,6 +396,8 @@ LOGGING = {
         # At DEBUG this logger prints failed variable lookups with the whole
         # template context, which can hold a secret being shown once.
         "django.template": {"level": "INFO"},
+        # At DEBUG oauthlib logs every code, state and token it issues or checks.
+        "oauthlib": {"level": "WARNING"},
         # runserver's request lines, through our handler and without query strings.
         "django.server": {"filters": ["no_query_string"], "propagate": True},
     },
