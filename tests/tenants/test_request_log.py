@@ -234,3 +234,11 @@ def test_the_query_string_filter_cuts_queries_out_of_request_lines(msg, args, ex
     item = record(msg, *args)
     assert QueryStringFilter().filter(item)
     assert item.getMessage() == expected
+
+
+def test_runservers_request_lines_lose_their_query_string(caplog):
+    caplog.set_level(logging.INFO, logger="django.server")
+    line = "GET /oauth/authorize?state=xyz&login_hint=a@b.test HTTP/1.1"
+    logging.getLogger("django.server").info('"%s" %s %s', line, "302", "0")
+    [item] = [r for r in caplog.records if r.name == "django.server"]
+    assert item.getMessage() == '"GET /oauth/authorize HTTP/1.1" 302 0'
