@@ -11,7 +11,7 @@ NODE_PROJECT := tests/interop/node
 PORT ?= 8000
 export PORT
 
-.PHONY: run test lint check-deploy messages messages-check db-outage-check scale-out-check bench clean
+.PHONY: run test lint check-deploy messages messages-check db-outage-check scale-out-check bench soak wrk clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -57,7 +57,7 @@ run: $(VENV)/.installed-app
 	@echo "  Sign in as admin@acme.test / demo-password"
 	@echo "  (also user@acme.test, admin@globex.test at globex.eu.localhost, admin@initech.test at initech.us.localhost)"
 	@echo
-	exec $(BIN)/gunicorn config.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	exec $(BIN)/gunicorn -c config/gunicorn.conf.py config.wsgi --bind 127.0.0.1:$(PORT) --workers 2
 
 ## test: set up and run the whole test suite (SQLite unless DATABASE_URL is set)
 test: $(VENV)/.installed-test $(QLIK_SDK_VENV)/.installed $(NODE_PROJECT)/node_modules/.installed
@@ -87,16 +87,24 @@ scale-out-check: $(VENV)/.installed-test
 
 ## bench: the benchmark suite against PostgreSQL (bench/README.md), e.g. BENCH_ARGS="--scale 10"
 bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
-bench: $(VENV)/.installed-app
+bench: $(VENV)/.installed-app wrk
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## soak: 60 s at 64 connections on 2 workers: failures, p99, memory growth, database connections
+## (PostgreSQL and wrk, like bench; not part of CI), e.g. SOAK_ARGS="--duration 300"
+soak: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/bench
+soak: $(VENV)/.installed-app wrk
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+wrk:
 	@command -v wrk >/dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing wrk (apt-get)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 		else \
-			echo "bench needs wrk: sudo apt-get install wrk (Debian, Ubuntu), brew install wrk (macOS)"; \
+			echo "bench and soak need wrk: sudo apt-get install wrk (Debian, Ubuntu), brew install wrk (macOS)"; \
 			exit 1; \
 		fi; }
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 ## messages: update the Dutch catalogue from the source and compile it
 messages: export DEBUG ?= 1

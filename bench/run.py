@@ -368,14 +368,14 @@ def percentile(histogram: dict, fraction: float) -> float:
     return max(int(v) for v in histogram) / 1000
 
 
-def summarise(name: str, parts: list[dict]) -> dict:
+def summarise(name: str, parts: list[dict], title: str = "") -> dict:
     result = merge(parts)
     seconds = result["duration_us"] / 1e6
     errors = {k: v for k, v in result["errors"].items() if k != "status" and v}
     per_request = max(result["requests"], 1)
     histogram = result["histogram"]
     return {
-        "title": scenarios.SCENARIOS[name][0],
+        "title": title or scenarios.SCENARIOS[name][0],
         "requests": result["requests"],
         "seconds": round(seconds, 2),
         "rps": round(result["requests"] / seconds, 1) if seconds else 0.0,
@@ -585,6 +585,79 @@ def print_report(report: dict) -> None:
         log(f"{t['result']:<7} {t['target']}:{value} {t['limit']}{detail}")
 
 
+def server_env(database_url: str, port: int) -> dict:
+    """Production settings (DEBUG off) on plain http, for gunicorn and the helpers."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdefghijklmnop",
+        "CLIENT_SECRET_DIGEST_KEY": "bench-client-secret-digest-key",
+        "SIGNING_KEY_FILE": str(RESULTS / "signing-key.pem"),
+        "PLATFORM_SCHEME": "http",
+        "SECURE_SSL_REDIRECT": "0",
+        "PLATFORM_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "CACHE_URL": os.environ.get("CACHE_URL", ""),
+    }
+
+
+def prepare(env: dict, scale: float, layout_file: Path, skip_seed: bool) -> tuple[dict, float]:
+    """Signing key, migrations, static files and the seeded data (bench/seed.py).
+
+    Returns the layout and the seconds seeding took.
+    """
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    key = env["SIGNING_KEY_FILE"]
+    run([*manage, "generate_signing_key", "--if-missing", key], {**env, "DEBUG": "1"})
+    run([*manage, "migrate", "--noinput", "-v0"], env)
+    run([*manage, "collectstatic", "--noinput", "-v0"], env)
+    seed_started = time.monotonic()
+    seed_cmd = [PYTHON, str(BENCH / "seed.py"), "--scale", str(scale), "--out", str(layout_file)]
+    if skip_seed:
+        seed_cmd.append("--layout-only")
+    run(seed_cmd, env)
+    seed_seconds = time.monotonic() - seed_started
+    helper(env, "cleanup", layout_file)
+    return json.loads(layout_file.read_text()), seed_seconds
+
+
+def start_gunicorn(env: dict, port: int, workers: int, output) -> subprocess.Popen:
+    """gunicorn as deployed: the production config (config/gunicorn.conf.py), sync workers."""
+    return subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "config" / "gunicorn.conf.py"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_up(server: subprocess.Popen, port: int, log_name: str) -> bool:
+    for _ in range(300):
+        if fetch_status(port, "/healthz", "127.0.0.1") == 200:
+            return True
+        if server.poll() is not None:
+            log(f"gunicorn exited; see {log_name}")
+            return False
+        time.sleep(0.1)
+    log(f"gunicorn did not answer /healthz within 30 s; see {log_name}")
+    return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark suite (bench/README.md).")
     parser.add_argument("--scale", type=float, default=1.0, help="data set size (10 = 10x)")
@@ -637,77 +710,21 @@ def main() -> int:
     database_url = scaled_database_url(base_url, args.scale)
     ensure_database(database_url)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    key = RESULTS / "signing-key.pem"
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-secret-key-not-for-production-0123456789abcdefghijklmnop",
-        "CLIENT_SECRET_DIGEST_KEY": "bench-client-secret-digest-key",
-        "SIGNING_KEY_FILE": str(key),
-        "PLATFORM_SCHEME": "http",
-        "SECURE_SSL_REDIRECT": "0",
-        "PLATFORM_PORT": str(port),
-        "LOG_LEVEL": "WARNING",
-        "CACHE_URL": os.environ.get("CACHE_URL", ""),
-    }
-    manage = [PYTHON, str(ROOT / "manage.py")]
+    env = server_env(database_url, port)
     log(f"Database {public_url(database_url)}, scale {args.scale:g}")
-    run([*manage, "generate_signing_key", "--if-missing", str(key)], {**env, "DEBUG": "1"})
-    run([*manage, "migrate", "--noinput", "-v0"], env)
-    run([*manage, "collectstatic", "--noinput", "-v0"], env)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     layout_file = workdir / "layout.json"
-    seed_started = time.monotonic()
-    seed_cmd = [
-        PYTHON,
-        str(BENCH / "seed.py"),
-        "--scale",
-        str(args.scale),
-        "--out",
-        str(layout_file),
-    ]
-    if args.skip_seed:
-        seed_cmd.append("--layout-only")
-    run(seed_cmd, env)
-    seed_seconds = time.monotonic() - seed_started
-    layout = json.loads(layout_file.read_text())
+    layout, seed_seconds = prepare(env, args.scale, layout_file, args.skip_seed)
     inputs_file = workdir / "inputs.json"
-    helper(env, "cleanup", layout_file)
 
     log(f"Starting gunicorn ({args.workers} workers) on 127.0.0.1:{port}")
     server_log = (RESULTS / "gunicorn.log").open("w")
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=server_log,
-        stderr=subprocess.STDOUT,
-    )
+    server = start_gunicorn(env, port, args.workers, server_log)
     report: dict = {}
     wrk = Wrk(args, port, workdir)
     try:
-        for _ in range(300):
-            if fetch_status(port, "/healthz", "127.0.0.1") == 200:
-                break
-            if server.poll() is not None:
-                log("gunicorn exited; see bench/results/gunicorn.log")
-                return 1
-            time.sleep(0.1)
-        else:
-            log("gunicorn did not answer /healthz within 30 s; see bench/results/gunicorn.log")
+        if not wait_until_up(server, port, "bench/results/gunicorn.log"):
             return 1
         wrk.meter = CpuMeter(server.pid, database_url)
         helper(env, "inputs", layout_file, port, inputs_file)

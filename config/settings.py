@@ -149,6 +149,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request ID, the log line and the metrics cover every answer.
+    "tenants.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -236,7 +238,7 @@ _HTTPS = PLATFORM_SCHEME == "https"
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -373,16 +375,38 @@ OAUTH2_PROVIDER = {
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token", "client_credentials"],
 }
 
-# --- Logging ----------------------------------------------------------------------
+# --- Logging and metrics ------------------------------------------------------------
+# One JSON object per line (tenants/logs.py), or LOG_FORMAT=text for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text; got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "tenants.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "filters": {"no_query_string": {"()": "tenants.logs.QueryStringFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # At DEBUG this logger prints failed variable lookups with the whole
-    # template context, which can hold a secret being shown once.
-    "loggers": {"django.template": {"level": "INFO"}},
+    "loggers": {
+        # Django's own console handler (with DEBUG) would print every line twice.
+        "django": {"level": "INFO"},
+        # At DEBUG this logger prints failed variable lookups with the whole
+        # template context, which can hold a secret being shown once.
+        "django.template": {"level": "INFO"},
+        # At DEBUG oauthlib logs every code, state and token it issues or checks.
+        "oauthlib": {"level": "WARNING"},
+        # runserver's request lines, through our handler and without query strings.
+        "django.server": {"filters": ["no_query_string"], "propagate": True},
+    },
 }
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or empty).")
 
 # --- Console limits -----------------------------------------------------------------
 OAUTH_CLIENT_LIMITS = {

@@ -4,6 +4,7 @@ The console (and later the management API) call these; the rules live here
 and on the models, never in a view.
 """
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,7 @@ from oauth_clients.models import (
     secret_digest,
 )
 from oauth_clients.oauth.revocation import record_revocations
+from tenants import telemetry
 from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
 
@@ -281,11 +283,21 @@ def approve_client_for_tenant(
         config.approved_at = timezone.now()
         config.approved_by = actor
     config.save(update_fields=["approved_scopes", "approved_at", "approved_by", "updated_at"])
+    action = "oauth_client.approved" if first else "oauth_client.approval_widened"
     record_event(
         tenant,
-        "oauth_client.approved" if first else "oauth_client.approval_widened",
+        action,
         actor=actor,
         target=client,
+        owner_tenant=client.tenant.hostname,
+        scopes=sorted(added),
+    )
+    telemetry.security_event(
+        action.replace(".", "_"),
+        tenant=tenant,
+        level=logging.INFO,
+        client_id=client.client_id,
+        actor_id=actor.pk,
         owner_tenant=client.tenant.hostname,
         scopes=sorted(added),
     )

@@ -10,8 +10,8 @@ from tenants.models import Region, Tenant
 from tenants.sessions import TENANT_KEY as SESSION_TENANT_KEY
 
 # Paths that answer on any allowed host, before tenant resolution: load
-# balancers call them by IP address.
-HOST_INDEPENDENT_PATHS = frozenset({"/healthz"})
+# balancers and metrics scrapers call them by IP address.
+HOST_INDEPENDENT_PATHS = frozenset({"/healthz", "/metrics"})
 
 REGION_URLCONF = "config.urls_region"
 

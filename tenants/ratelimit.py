@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from tenants import telemetry
+
 
 def _key(name: str, subject: str) -> str:
     # Hash the subject: emails and addresses stay out of cache keys.
@@ -24,23 +26,28 @@ def client_address(request: HttpRequest) -> str:
 
 
 def is_limited(name: str, subject: str) -> int | None:
-    """Seconds to wait if ``subject`` has used up limit ``name``, else None."""
+    """Seconds to wait if ``subject`` has used up limit ``name`` (a refusal, counted), else None."""
     limit, window = settings.RATE_LIMITS[name]
     if (cache.get(_key(name, subject)) or 0) >= limit:
+        telemetry.count_rate_limited(name)
         return window
     return None
 
 
 def hit(name: str, subject: str) -> int:
     """Count one more against ``subject``; returns the count in the current window."""
-    _limit, window = settings.RATE_LIMITS[name]
+    limit, window = settings.RATE_LIMITS[name]
     key = _key(name, subject)
     cache.add(key, 0, window)
     try:
-        return cache.incr(key)
+        count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, window)
-        return 1
+        count = 1
+    if count == limit:
+        # The subject (an account, address or client) stays out of the log, as out of the key.
+        telemetry.security_event("rate_limit_lockout", limit=name, window_seconds=window)
+    return count
 
 
 def reset(name: str, subject: str) -> None:

@@ -1,15 +1,17 @@
+import hmac
 import sys
 
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tenants import ratelimit, sessions
+from tenants import ratelimit, sessions, telemetry
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
 from tenants.models import UserManager
@@ -74,6 +76,13 @@ class SignInView(auth_views.LoginView):
         account = UserManager.normalize_email(self.request.POST.get("username", ""))
         ratelimit.hit("sign_in_per_account", account)
         ratelimit.hit("sign_in_per_address", ratelimit.client_address(self.request))
+        telemetry.count_auth_failure("sign_in")
+        # No account name: it is an email address, and often a password typed in the wrong box.
+        telemetry.security_event(
+            "sign_in_failed",
+            tenant=self.request.tenant,
+            remote_addr=ratelimit.client_address(self.request),
+        )
         return super().form_invalid(form)
 
     def form_valid(self, form):
@@ -136,13 +145,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 JSON_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
 
 
-def json_error(code: str, detail: str, status: int) -> JsonResponse:
+def json_error(code: str, detail: str, status: int, *, request_id=None) -> JsonResponse:
     """The error envelope of the token endpoints and APIs: RFC 6749 fields and ``errors``."""
     return JsonResponse(
         {
             "error": code,
             "error_description": detail,
             "errors": [{"code": code, "title": detail, "detail": detail, "status": str(status)}],
+            "request_id": request_id,
         },
         status=status,
     )
@@ -155,8 +165,29 @@ def bad_request(request: HttpRequest, exception) -> HttpResponse:
     ``TooManyFieldsSent``) here, before any view runs.
     """
     if request.path.startswith(JSON_PATHS):
-        return json_error("invalid_request", "The request cannot be read.", 400)
+        request_id = getattr(request, "request_id", None)
+        return json_error(
+            "invalid_request", "The request cannot be read.", 400, request_id=request_id
+        )
     return defaults.bad_request(request, exception)
+
+
+@never_cache
+@require_safe
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for a scraper that presents ``Bearer <METRICS_TOKEN>``.
+
+    Without a configured token there is no such page (404).
+    """
+    if not settings.METRICS_TOKEN:
+        raise Http404
+    presented = request.headers.get("Authorization", "").encode()
+    if not hmac.compare_digest(presented, f"Bearer {settings.METRICS_TOKEN}".encode()):
+        response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = telemetry.render_metrics()
+    return HttpResponse(body, content_type=content_type)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -168,15 +199,19 @@ def server_error(request: HttpRequest) -> HttpResponse:
     _type, error, _traceback = sys.exc_info()
     unavailable = isinstance(error, (OperationalError, InterfaceError))
     status = 503 if unavailable else 500
+    # Shown to the user, who can quote it; the log lines of this request carry it.
+    request_id = getattr(request, "request_id", None)
     if request.path.startswith(JSON_PATHS):
         code = "temporarily_unavailable" if unavailable else "server_error"
         detail = (
             "The service is temporarily unavailable." if unavailable else "The server had an error."
         )
-        response = json_error(code, detail, status)
+        response = json_error(code, detail, status, request_id=request_id)
     else:
         # Rendered without the request: no context processor touches the database.
-        page = render_to_string("503.html" if unavailable else "500.html")
+        page = render_to_string(
+            "503.html" if unavailable else "500.html", {"request_id": request_id}
+        )
         response = HttpResponse(page, status=status)
     if unavailable:
         response["Retry-After"] = "5"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from oauth2_provider.models import revoke_access_token
 
 from oauth_clients.models import AccessToken, RevokedToken
+from tenants import telemetry
 
 REFRESH_SECONDS = 1.0
 # Rows are read again from a little before the last read: a transaction that
@@ -46,6 +47,7 @@ class RevocationList:
             self._expiry = {jti: exp for jti, exp in self._expiry.items() if exp > stamp}
             self._since = now
             self._checked = time.monotonic()
+        telemetry.revocation_list_refreshed()
 
     def mark_stale(self) -> None:
         """A revocation happened in this process: re-read the list at the next check."""

@@ -29,7 +29,7 @@ from oauth_clients.models import (
 )
 from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
-from tenants import ratelimit
+from tenants import ratelimit, telemetry
 from tenants.models import Membership
 from tenants.services import record_event
 
@@ -137,9 +137,16 @@ class TenantOAuth2Validator(OAuth2Validator):
         return False
 
     def _note_failed_authentication(self, client: OAuthClient, request) -> None:
-        """Count the failure for rate limiting, and audit a burst once."""
+        """Count the failure for rate limiting and metrics, log it, and audit a burst once."""
         failures = ratelimit.hit("client_auth_per_client", client.client_id)
         ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
+        telemetry.count_auth_failure("client")
+        telemetry.security_event(
+            "client_auth_failed",
+            tenant=tenant_of(request),
+            client_id=client.client_id,
+            remote_addr=request.headers.get("REMOTE_ADDR", ""),
+        )
         if failures == FAILED_AUTH_BURST:
             record_event(
                 client.tenant,

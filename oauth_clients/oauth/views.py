@@ -28,7 +28,7 @@ from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
 from oauth_clients.oauth.revocation import revoke_jti
-from tenants import ratelimit
+from tenants import ratelimit, telemetry
 from tenants.models import Membership
 
 ERROR_TITLES = {
@@ -147,6 +147,8 @@ class TokenView(dot_views.TokenView):
             return limited
         with transaction.atomic():
             _url, headers, body, status = self.create_token_response(request)
+        if status == 200:
+            telemetry.count_token_issued(params["grant_type"])
         return oauth_response(request, headers, body, status)
 
 
