@@ -4,12 +4,9 @@ Configured as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each override
 names the RFC rule it implements; everything else is DOT's and oauthlib's.
 """
 
-import base64
-import binascii
 import hashlib
 import logging
 from datetime import timedelta
-from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import F
@@ -27,6 +24,7 @@ from oauth_clients.models import (
     OAuthClient,
     RefreshToken,
 )
+from oauth_clients.oauth.basic import decode_basic, is_basic
 from oauth_clients.oauth.request import CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
 from tenants import ratelimit
@@ -49,16 +47,18 @@ def _checksum(token: str) -> str:
 class TenantOAuth2Validator(OAuth2Validator):
     # --- Clients -----------------------------------------------------------------
     def _decode_basic_auth(self, request) -> tuple[str, str] | None:
-        """(client_id, secret) from an HTTP Basic header (RFC 6749 §2.3.1), or None."""
-        encoded = self._extract_basic_auth(request)
-        if not encoded:
+        """(client_id, secret) from an HTTP Basic header (RFC 6749 §2.3.1), or None without one.
+
+        A malformed Basic header is ("", ""): the client chose Basic, so it
+        fails as Basic rather than falling back to the body. Read through
+        oauth_clients.oauth.basic, not DOT's ``_extract_basic_auth``, which
+        takes only "Basic" spelt so (RFC 9110 §11.1: the scheme is
+        case-insensitive).
+        """
+        header = request.headers.get("HTTP_AUTHORIZATION")
+        if not is_basic(header):
             return None
-        try:
-            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-            client_id, secret = decoded.split(":", 1)
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return ("", "")
-        return unquote_plus(client_id), unquote_plus(secret)
+        return decode_basic(header) or ("", "")
 
     def _load_application(self, client_id, request):
         """DOT's lookup, remembered for the rest of this HTTP request.
@@ -82,16 +82,15 @@ class TenantOAuth2Validator(OAuth2Validator):
         A refresh request may omit client_id (RFC 6749 §6): the client is then
         the refresh token's own.
         """
+        sends_basic = self._decode_basic_auth(request) is not None
         refresh_without_client_id = (
-            request.grant_type == "refresh_token"
-            and not request.client_id
-            and not self._extract_basic_auth(request)
+            request.grant_type == "refresh_token" and not request.client_id and not sends_basic
         )
         if refresh_without_client_id:
             refresh = self._find_refresh_token(request.refresh_token, request)
             if refresh is not None:
                 request.client_id = refresh.application.client_id
-        if self._extract_basic_auth(request) or request.client_secret is not None:
+        if sends_basic or request.client_secret is not None:
             return True
         client = self._load_application(request.client_id, request) if request.client_id else None
         if client is None:

@@ -6,11 +6,9 @@ our own where DOT's answer differs from what we promise (introspection,
 discovery documents built from the tenant's issuer).
 """
 
-import base64
 import hashlib
 import json
 from datetime import timedelta
-from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +26,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_clients.models import RefreshToken
 from oauth_clients.oauth.backend import parse_body
+from oauth_clients.oauth.basic import decode_basic, is_basic
 from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
 from oauth_clients.oauth.revocation import revoke_jti
 from tenants import ratelimit
@@ -79,7 +78,7 @@ def oauth_response(
     for name, value in headers.items():
         if name.lower() != "content-type":
             response[name] = value
-    if status == 401 and request.headers.get("Authorization", "").startswith("Basic "):
+    if status == 401 and is_basic(request.headers.get("Authorization")):
         # RFC 6749 §5.2: invalid_client after HTTP Basic answers with its challenge.
         response["WWW-Authenticate"] = 'Basic realm="oauth"'
     response["Cache-Control"] = "no-store"
@@ -90,13 +89,10 @@ def oauth_response(
 def client_auth_limited(request: HttpRequest, params: dict) -> HttpResponse | None:
     """429 while this client or this address has too many failed authentications."""
     client_id = params.get("client_id") or ""
-    basic = request.headers.get("Authorization", "")
-    if basic.startswith("Basic "):
-        try:
-            # As the validator reads it (RFC 6749 §2.3.1: form-encoded in Basic).
-            client_id = unquote_plus(base64.b64decode(basic[6:]).decode().split(":", 1)[0])
-        except (ValueError, UnicodeDecodeError):
-            client_id = ""
+    header = request.headers.get("Authorization")
+    if is_basic(header):
+        # As the validator reads it.
+        client_id = (decode_basic(header) or ("", ""))[0]
     wait = (client_id and ratelimit.is_limited("client_auth_per_client", client_id)) or (
         ratelimit.is_limited("client_auth_per_address", ratelimit.client_address(request))
     )
