@@ -281,12 +281,22 @@ else:
         "CACHE_URL must be redis://host:port/db (or empty for local memory)."
     )
 
+# Renamed limits: a deployment still setting the old name would silently get
+# the default of the new one.
+_RETIRED_SETTINGS = {
+    "RATE_CLIENT_AUTH_PER_CLIENT": "RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS",
+}
+for _old, _new in _RETIRED_SETTINGS.items():
+    if _old in os.environ:
+        raise ImproperlyConfigured(f"{_old} is no longer read; set {_new} instead.")
+
 # (attempts, seconds): only failures count against sign-in and client
 # authentication, so well-behaved traffic is never slowed.
 RATE_LIMITS = {
     "sign_in_per_account": (env_int("RATE_SIGN_IN_PER_ACCOUNT", 10), 900),
     "sign_in_per_address": (env_int("RATE_SIGN_IN_PER_ADDRESS", 50), 900),
-    "client_auth_per_client": (env_int("RATE_CLIENT_AUTH_PER_CLIENT", 20), 300),
+    # Client authentication: never per client alone (oauth_clients/oauth/client_auth.py).
+    "client_auth_per_client_address": (env_int("RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS", 20), 300),
     "client_auth_per_address": (env_int("RATE_CLIENT_AUTH_PER_ADDRESS", 100), 300),
     "authorize_post_per_user": (env_int("RATE_AUTHORIZE_POST_PER_USER", 30), 60),
 }

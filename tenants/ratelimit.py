@@ -43,5 +43,11 @@ def hit(name: str, subject: str) -> int:
         return 1
 
 
+def exceeded(name: str, count: int) -> int | None:
+    """Seconds to wait if ``count`` (as ``hit`` returned it) is past limit ``name``, else None."""
+    limit, window = settings.RATE_LIMITS[name]
+    return window if count > limit else None
+
+
 def reset(name: str, subject: str) -> None:
     cache.delete(_key(name, subject))

@@ -85,3 +85,12 @@ def test_rfc9700_gates_are_all_on():
     }
     assert len(gates) == 10
     assert all(gates.values())
+
+
+def test_a_renamed_rate_limit_stops_start_up_naming_its_successor():
+    result = load_settings(DEBUG="1", RATE_CLIENT_AUTH_PER_CLIENT="5")
+    assert result.returncode != 0
+    assert (
+        "RATE_CLIENT_AUTH_PER_CLIENT is no longer read; set RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS"
+        in result.stderr
+    )

@@ -24,10 +24,10 @@ from oauth_clients.models import (
     OAuthClient,
     RefreshToken,
 )
+from oauth_clients.oauth import client_auth
 from oauth_clients.oauth.basic import decode_basic, is_basic
 from oauth_clients.oauth.request import CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
-from tenants import ratelimit
 from tenants.models import Membership
 from tenants.services import record_event
 
@@ -104,6 +104,8 @@ class TenantOAuth2Validator(OAuth2Validator):
         (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
         A public client that sends a secret is refused. Secrets are compared
         as HMAC digests in constant time: microseconds, not a password hash.
+        So the right secret is accepted however many failures were counted;
+        a wrong one past a limit is a 429 (_note_failed_authentication).
         """
         basic = self._decode_basic_auth(request)
         request.tried_basic_auth = basic is not None
@@ -121,7 +123,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             return False
         client = self._load_application(client_id, request)
         if client is None:
-            ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
+            self._note_failed_authentication(None, request)
             return False
         request.client_id = client_id
         if not client.is_confidential:
@@ -135,11 +137,16 @@ class TenantOAuth2Validator(OAuth2Validator):
         self._note_failed_authentication(client, request)
         return False
 
-    def _note_failed_authentication(self, client: OAuthClient, request) -> None:
-        """Count the failure for rate limiting, and audit a burst once."""
-        failures = ratelimit.hit("client_auth_per_client", client.client_id)
-        ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
-        if failures == FAILED_AUTH_BURST:
+    def _note_failed_authentication(self, client: OAuthClient | None, request) -> None:
+        """Count the failure per address and per client and address; audit a burst once.
+
+        Past a limit the failure is a 429 instead of a 401
+        (oauth_clients.oauth.client_auth says why a correct secret never is).
+        """
+        failures, wait = client_auth.count_failure(
+            client.client_id if client else None, request.headers.get("REMOTE_ADDR", "")
+        )
+        if client is not None and failures == FAILED_AUTH_BURST:
             record_event(
                 client.tenant,
                 "oauth_client.authentication_failures",
@@ -147,6 +154,8 @@ class TenantOAuth2Validator(OAuth2Validator):
                 target=client,
                 failures=failures,
             )
+        if wait:
+            raise client_auth.TooManyFailedAuthentications(wait, request=request)
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
         """A public client identifies itself by client_id alone (and proves itself with PKCE)."""

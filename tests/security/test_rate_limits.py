@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.urls import reverse
 
 from consent.models import ConsentGrant
@@ -180,6 +181,16 @@ def test_a_success_between_failures_does_not_hide_them(tenant_a, alice, limits):
 
 
 # --- Client authentication --------------------------------------------------------------------
+#
+# A client ID is public (it is in every authorization URL), so a stranger can
+# always send failures under it. They are counted per address and per client
+# and address, never per client alone, and a correct credential is accepted
+# whatever the counts: only the sender of wrong credentials is slowed.
+
+STRANGER = "203.0.113.9"
+CLIENT_HOST = "198.51.100.20"
+# Well past every limit, the lowered ones and the defaults alike.
+STRANGERS_TRIES = 25
 
 
 @pytest.fixture
@@ -232,65 +243,96 @@ def assert_too_many(response) -> dict:
     body = response.json()
     assert body["error"] == "too_many_requests"
     assert body["error_description"]
+    assert body["errors"][0]["code"] == "too_many_requests"
+    assert body["errors"][0]["status"] == "429"
     assert "access_token" not in body and "active" not in body
     return body
 
 
 @pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
-class TestClientAuthPerClient:
+class TestClientAuthPerClientAndAddress:
     @pytest.fixture(autouse=True)
     def _limits(self, limits):
-        limits(client_auth_per_client=(3, 300), client_auth_per_address=(1000, 300))
+        limits(client_auth_per_client_address=(3, 300), client_auth_per_address=(1000, 300))
 
-    def test_failures_past_the_limit_get_429_json(self, api, m2m, path):
+    def test_wrong_secrets_past_the_limit_get_429_json(self, api, m2m, path):
         for _ in range(3):
-            assert authenticate(api, path, wrong_secret(m2m)).status_code == 401
-        assert_too_many(authenticate(api, path, wrong_secret(m2m)))
+            assert authenticate(api, path, wrong_secret(m2m), STRANGER).status_code == 401
+        assert_too_many(authenticate(api, path, wrong_secret(m2m), STRANGER))
+        assert_too_many(authenticate(api, path, wrong_secret(m2m), STRANGER))
 
-    def test_the_right_secret_is_refused_alike_during_the_lockout(self, api, m2m, path):
+    def test_a_strangers_failures_do_not_stop_the_right_secret_elsewhere(self, api, m2m, path):
+        for _ in range(STRANGERS_TRIES):
+            authenticate(api, path, wrong_secret(m2m), STRANGER)
+        assert authenticate(api, path, m2m, CLIENT_HOST).status_code == 200
+
+    def test_nor_at_the_strangers_own_address(self, api, m2m, path):
+        """A client behind the stranger's address (a shared NAT) keeps working."""
+        for _ in range(STRANGERS_TRIES):
+            authenticate(api, path, wrong_secret(m2m), STRANGER)
+        assert authenticate(api, path, m2m, STRANGER).status_code == 200
+        # ... and the stranger is still refused with 429.
+        assert_too_many(authenticate(api, path, wrong_secret(m2m), STRANGER))
+
+    def test_the_right_secret_issues_tokens_past_the_limit(self, api, m2m, path):
+        for _ in range(STRANGERS_TRIES):
+            authenticate(api, "/oauth/token", wrong_secret(m2m), STRANGER)
+        response = authenticate(api, "/oauth/token", m2m, STRANGER)
+        assert response.status_code == 200, response.content
+        assert AccessToken.objects.filter(application=m2m.client).count() == 1
+
+    def test_wrong_secrets_from_another_address_are_counted_apart(self, api, m2m, path):
+        for _ in range(STRANGERS_TRIES):
+            authenticate(api, path, wrong_secret(m2m), STRANGER)
+        assert authenticate(api, path, wrong_secret(m2m), CLIENT_HOST).status_code == 401
+
+    def test_failures_earned_at_another_endpoint_count_here(self, api, m2m, path):
         for _ in range(3):
-            authenticate(api, path, wrong_secret(m2m), "10.0.0.1")
-        body = assert_too_many(authenticate(api, path, m2m, "10.0.0.2"))
-        assert body == assert_too_many(authenticate(api, path, wrong_secret(m2m), "10.0.0.3"))
-        assert not AccessToken.objects.exists()
+            authenticate(api, "/oauth/introspect", wrong_secret(m2m), STRANGER)
+        assert_too_many(authenticate(api, path, wrong_secret(m2m), STRANGER))
 
-    def test_a_lockout_earned_at_another_endpoint_holds_here(self, api, m2m, path):
-        for _ in range(3):
-            authenticate(api, "/oauth/introspect", wrong_secret(m2m))
-        assert_too_many(authenticate(api, path, m2m))
-
-    def test_client_secret_post_is_limited_too(self, api, m2m, path):
+    def test_client_secret_post_is_counted_alike(self, api, m2m, path):
         data = {"grant_type": "client_credentials", "token": "x", "client_id": m2m.client_id}
         for _ in range(3):
-            api.post(path, {**data, "client_secret": "0" * 72})
-        assert_too_many(api.post(path, {**data, "client_secret": m2m.secret}))
+            api.post(path, {**data, "client_secret": "0" * 72}, REMOTE_ADDR=STRANGER)
+        assert_too_many(api.post(path, {**data, "client_secret": "1" * 72}, REMOTE_ADDR=STRANGER))
+        right = api.post(path, {**data, "client_secret": m2m.secret}, REMOTE_ADDR=STRANGER)
+        assert right.status_code == 200, right.content
 
     def test_other_clients_are_not_limited(self, api, m2m, other, path):
         for _ in range(3):
-            authenticate(api, path, wrong_secret(m2m))
-        assert authenticate(api, path, other).status_code == 200
+            authenticate(api, path, wrong_secret(m2m), STRANGER)
+        assert authenticate(api, path, wrong_secret(other), STRANGER).status_code == 401
+        assert authenticate(api, path, other, STRANGER).status_code == 200
 
 
 @pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
 class TestClientAuthPerAddress:
     @pytest.fixture(autouse=True)
     def _limits(self, limits):
-        limits(client_auth_per_client=(1000, 300), client_auth_per_address=(4, 300))
+        limits(client_auth_per_client_address=(1000, 300), client_auth_per_address=(4, 300))
 
     def test_failures_for_many_clients_from_one_address_get_429(self, api, m2m, path):
         for index in range(4):
             unknown = (f"unknown{index}", "x")
-            assert authenticate(api, path, unknown, "10.0.0.5").status_code == 401
-        assert_too_many(authenticate(api, path, m2m, "10.0.0.5"))
+            assert authenticate(api, path, unknown, STRANGER).status_code == 401
+        assert_too_many(authenticate(api, path, ("unknown9", "x"), STRANGER))
+        assert_too_many(authenticate(api, path, wrong_secret(m2m), STRANGER))
+
+    def test_a_right_secret_from_that_address_still_works(self, api, m2m, path):
+        for index in range(STRANGERS_TRIES):
+            authenticate(api, path, (f"unknown{index}", "x"), STRANGER)
+        assert authenticate(api, path, m2m, STRANGER).status_code == 200
 
     def test_other_addresses_are_not_limited(self, api, m2m, path):
         for _ in range(4):
-            authenticate(api, path, wrong_secret(m2m), "10.0.0.5")
-        assert authenticate(api, path, m2m, "10.0.0.6").status_code == 200
+            authenticate(api, path, wrong_secret(m2m), STRANGER)
+        assert authenticate(api, path, wrong_secret(m2m), CLIENT_HOST).status_code == 401
+        assert authenticate(api, path, m2m, CLIENT_HOST).status_code == 200
 
 
 def test_a_well_behaved_client_is_never_slowed(api, m2m, limits):
-    limits(client_auth_per_client=(3, 300), client_auth_per_address=(3, 300))
+    limits(client_auth_per_client_address=(3, 300), client_auth_per_address=(3, 300))
     tokens = []
     for _ in range(100):
         response = authenticate(api, "/oauth/token", m2m)
@@ -307,16 +349,29 @@ def test_a_well_behaved_client_is_never_slowed(api, m2m, limits):
         assert revoked.status_code == 200
 
 
-def test_a_client_id_hidden_in_an_odd_basic_header_is_still_limited(api, m2m, limits):
-    """The limit must key on the same client_id the validator authenticates (URL-decoded)."""
-    limits(client_auth_per_client=(3, 300), client_auth_per_address=(1000, 300))
+@pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
+def test_a_correct_credential_reads_no_counter(api, m2m, path, monkeypatch):
+    """The token endpoint is a hot path: a correct credential costs no cache round trip."""
+    calls = []
+    for name in ("get", "get_many", "add", "incr", "set"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(
+            cache,
+            name,
+            lambda *args, _real=real, _name=name, **kw: calls.append(_name) or _real(*args, **kw),
+        )
+    assert authenticate(api, path, m2m).status_code == 200
+    assert calls == []
+
+
+def test_a_client_id_hidden_in_an_odd_basic_header_is_counted_alike(api, m2m, limits):
+    """The count keys on the client_id the validator authenticates (URL-decoded)."""
+    limits(client_auth_per_client_address=(3, 300), client_auth_per_address=(1000, 300))
     for _ in range(3):
         authenticate(api, "/oauth/introspect", wrong_secret(m2m))
     encoded = "".join(f"%{ord(ch):02X}" for ch in m2m.client_id)
-    response = api.post(
-        "/oauth/introspect", {"token": "x"}, HTTP_AUTHORIZATION=basic_header(encoded, m2m.secret)
-    )
-    assert_too_many(response)
+    assert_too_many(authenticate(api, "/oauth/introspect", (encoded, "0" * 72)))
+    assert authenticate(api, "/oauth/introspect", (encoded, m2m.secret)).status_code == 200
 
 
 # --- Consent and approval answers -----------------------------------------------------------------
