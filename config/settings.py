@@ -285,6 +285,9 @@ else:
 # the default of the new one.
 _RETIRED_SETTINGS = {
     "RATE_CLIENT_AUTH_PER_CLIENT": "RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS",
+    "RATE_SIGN_IN_PER_ACCOUNT": (
+        "RATE_SIGN_IN_PER_ACCOUNT_ADDRESS and RATE_SIGN_IN_UNTRUSTED_PER_ACCOUNT"
+    ),
 }
 for _old, _new in _RETIRED_SETTINGS.items():
     if _old in os.environ:
@@ -293,8 +296,13 @@ for _old, _new in _RETIRED_SETTINGS.items():
 # (attempts, seconds): only failures count against sign-in and client
 # authentication, so well-behaved traffic is never slowed.
 RATE_LIMITS = {
-    "sign_in_per_account": (env_int("RATE_SIGN_IN_PER_ACCOUNT", 10), 900),
+    # Sign-in (tenants/sign_in_limits.py, OWASP device cookies): a browser that
+    # signed in to the account before counts per device cookie; any other per
+    # account and address, per address, and per account for untrusted browsers.
+    "sign_in_per_device": (env_int("RATE_SIGN_IN_PER_DEVICE", 10), 900),
+    "sign_in_per_account_address": (env_int("RATE_SIGN_IN_PER_ACCOUNT_ADDRESS", 10), 900),
     "sign_in_per_address": (env_int("RATE_SIGN_IN_PER_ADDRESS", 50), 900),
+    "sign_in_untrusted_per_account": (env_int("RATE_SIGN_IN_UNTRUSTED_PER_ACCOUNT", 20), 900),
     # Client authentication: never per client alone (oauth_clients/oauth/client_auth.py).
     "client_auth_per_client_address": (env_int("RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS", 20), 300),
     "client_auth_per_address": (env_int("RATE_CLIENT_AUTH_PER_ADDRESS", 100), 300),

@@ -8,18 +8,19 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from tenants import ratelimit
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
 from tenants.middleware import SESSION_TENANT_KEY
-from tenants.models import UserManager
+from tenants.sign_in_limits import SignInAttempt, remember_device
 
 
 class SignInView(auth_views.LoginView):
     """Django's LoginView (safe ``next`` handling, CSRF, session rotation), bound to the tenant.
 
-    Failed sign-ins are counted per account and per address; past the limit
-    the form answers 429 until the window ends. Successful sign-ins never wait.
+    Failed sign-ins are counted (tenants/sign_in_limits.py: per device cookie
+    for a browser that signed in to the account before, otherwise per
+    account and address, per address and per account); past a limit the
+    form answers 429 until the window ends. Successful sign-ins never wait.
     """
 
     form_class = SignInForm
@@ -27,13 +28,10 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):
-        account = UserManager.normalize_email(request.POST.get("username", ""))
-        wait = ratelimit.is_limited("sign_in_per_account", account) or ratelimit.is_limited(
-            "sign_in_per_address", ratelimit.client_address(request)
-        )
-        if wait:
+        self.attempt = SignInAttempt.of(request)
+        if wait := self.attempt.wait():
             # An unbound form: nothing is authenticated while the limit holds.
-            form = self.form_class(self.request, initial={"username": account})
+            form = self.form_class(self.request, initial={"username": self.attempt.account})
             response = self.render_to_response(
                 self.get_context_data(form=form, too_many_attempts=True), status=429
             )
@@ -42,14 +40,13 @@ class SignInView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        account = UserManager.normalize_email(self.request.POST.get("username", ""))
-        ratelimit.hit("sign_in_per_account", account)
-        ratelimit.hit("sign_in_per_address", ratelimit.client_address(self.request))
+        self.attempt.failed()
         return super().form_invalid(form)
 
     def form_valid(self, form):
         response = super().form_valid(form)
         self.request.session[SESSION_TENANT_KEY] = self.request.tenant.pk
+        remember_device(self.request, response, self.attempt.account)
         return response
 
 

@@ -87,10 +87,14 @@ def test_rfc9700_gates_are_all_on():
     assert all(gates.values())
 
 
-def test_a_renamed_rate_limit_stops_start_up_naming_its_successor():
-    result = load_settings(DEBUG="1", RATE_CLIENT_AUTH_PER_CLIENT="5")
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("RATE_CLIENT_AUTH_PER_CLIENT", "RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS"),
+        ("RATE_SIGN_IN_PER_ACCOUNT", "RATE_SIGN_IN_PER_ACCOUNT_ADDRESS"),
+    ],
+)
+def test_a_renamed_rate_limit_stops_start_up_naming_its_successor(old, new):
+    result = load_settings(DEBUG="1", **{old: "5"})
     assert result.returncode != 0
-    assert (
-        "RATE_CLIENT_AUTH_PER_CLIENT is no longer read; set RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS"
-        in result.stderr
-    )
+    assert f"{old} is no longer read; set {new}" in result.stderr

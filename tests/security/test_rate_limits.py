@@ -1,9 +1,12 @@
 """Rate limits (tenants/ratelimit.py): failures are counted, good traffic never waits.
 
-- Failed sign-ins per account and per address → 429 with Retry-After; while
-  locked out even the right password gets the same 429 (no guessing oracle).
-- Failed client authentications per client and per address → 429 JSON with
-  Retry-After at /oauth/token, /oauth/revoke and /oauth/introspect.
+- Failed sign-ins → 429 with Retry-After; while locked out even the right
+  password gets the same 429 (no guessing oracle). A browser that signed in
+  to the account before is counted on its own (OWASP device cookies), so a
+  stranger's guesses never lock the account's owner out.
+- Failed client authentications per client and address and per address →
+  a wrong secret gets 429 JSON with Retry-After at /oauth/token,
+  /oauth/revoke and /oauth/introspect; the right secret always works.
 - Consent and approval answers per user → 429.
 
 The limits are lowered with the ``settings`` fixture; the cache is cleared
@@ -59,6 +62,18 @@ def retry_after(response) -> int:
 
 
 # --- Sign-in ------------------------------------------------------------------------------------
+#
+# Passwords can be guessed, so failed sign-ins are throttled; but a stranger
+# must not be able to lock an account's owner out. OWASP's device cookies
+# (tenants/sign_in_limits.py): a browser that has signed in to an account
+# before carries a signed cookie for it, and its attempts count against that
+# cookie alone. Untrusted browsers (no valid cookie for the account) count
+# per account and address, per address, and per account for untrusted
+# browsers, the one limit a stranger can exhaust.
+
+DEVICE_COOKIE_PREFIX = "signin_device_"
+ALICE_HOME = "192.0.2.10"
+ALICE_OFFICE = "192.0.2.20"
 
 
 def sign_in(http, email: str, password: str, address: str = "10.0.0.1"):
@@ -67,6 +82,31 @@ def sign_in(http, email: str, password: str, address: str = "10.0.0.1"):
 
 def signed_in(http) -> bool:
     return "_auth_user_id" in http.session
+
+
+def device_cookies(http) -> dict:
+    return {name: m for name, m in http.cookies.items() if name.startswith(DEVICE_COOKIE_PREFIX)}
+
+
+def sign_out(http) -> None:
+    """End the session but keep the browser's other cookies, as /logout/ does."""
+    http.cookies.pop(django_settings.SESSION_COOKIE_NAME, None)
+
+
+def trusted_browser(tenant, email: str = "alice@acme.test", address: str = ALICE_HOME):
+    """A browser that has signed in to ``email`` before (and signed out since)."""
+    http = client_for(tenant)
+    response = sign_in(http, email, "password", address)
+    assert response.status_code == 302, response.status_code
+    assert len(device_cookies(http)) == 1, list(http.cookies)
+    sign_out(http)
+    return http
+
+
+def stranger_guesses(tenant, email: str = "alice@acme.test", tries: int = 25) -> None:
+    """Wrong passwords for ``email`` from untrusted browsers at several addresses."""
+    for index in range(tries):
+        sign_in(client_for(tenant), email, f"guess-{index}", f"203.0.113.{index % 5}")
 
 
 def assert_refused(response):
@@ -82,10 +122,14 @@ def assert_locked_out(response, seconds: int):
     assert "Invalid email or password." not in html
 
 
-class TestSignInPerAccount:
+class TestSignInPerAccountAndAddress:
     @pytest.fixture(autouse=True)
     def _limits(self, limits):
-        limits(sign_in_per_account=(3, 900), sign_in_per_address=(1000, 900))
+        limits(
+            sign_in_per_account_address=(3, 900),
+            sign_in_untrusted_per_account=(1000, 900),
+            sign_in_per_address=(1000, 900),
+        )
 
     def test_failures_past_the_limit_get_429_with_retry_after(self, tenant_a, alice):
         http = client_for(tenant_a)
@@ -102,15 +146,16 @@ class TestSignInPerAccount:
         assert_locked_out(wrong, 900)
         assert_locked_out(right, 900)
         assert not signed_in(http)
+        assert not device_cookies(http)
         assert dict(right.headers).keys() == dict(wrong.headers).keys()
         assert right["Retry-After"] == wrong["Retry-After"]
 
-    def test_the_lockout_follows_the_account_to_other_addresses_and_clients(self, tenant_a, alice):
-        for index in range(3):
-            sign_in(client_for(tenant_a), "alice@acme.test", "wrong", f"10.0.1.{index}")
+    def test_another_address_is_counted_apart(self, tenant_a, alice):
+        for _ in range(3):
+            sign_in(client_for(tenant_a), "alice@acme.test", "wrong", "10.0.0.1")
         fresh = client_for(tenant_a)
-        assert_locked_out(sign_in(fresh, "alice@acme.test", "password", "10.9.9.9"), 900)
-        assert not signed_in(fresh)
+        assert sign_in(fresh, "alice@acme.test", "password", "10.0.0.2").status_code == 302
+        assert signed_in(fresh)
 
     def test_spelling_variants_of_the_email_count_as_one_account(self, tenant_a, alice):
         http = client_for(tenant_a)
@@ -127,7 +172,7 @@ class TestSignInPerAccount:
         assert signed_in(http)
 
     def test_the_lockout_ends_with_the_window(self, tenant_a, alice, limits):
-        limits(sign_in_per_account=(2, 1))
+        limits(sign_in_per_account_address=(2, 1))
         http = client_for(tenant_a)
         for _ in range(2):
             sign_in(http, "alice@acme.test", "wrong")
@@ -137,10 +182,36 @@ class TestSignInPerAccount:
         assert signed_in(http)
 
 
+class TestSignInUntrustedPerAccount:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(
+            sign_in_per_account_address=(1000, 900),
+            sign_in_untrusted_per_account=(3, 900),
+            sign_in_per_address=(1000, 900),
+        )
+
+    def test_failures_from_many_addresses_throttle_untrusted_browsers(self, tenant_a, alice):
+        """Without a device cookie, from a new address, the per-account limit applies."""
+        stranger_guesses(tenant_a, tries=3)
+        fresh = client_for(tenant_a)
+        assert_locked_out(sign_in(fresh, "alice@acme.test", "password", ALICE_OFFICE), 900)
+        assert not signed_in(fresh)
+
+    def test_other_accounts_are_not_throttled(self, tenant_a, alice, bob):
+        stranger_guesses(tenant_a, tries=3)
+        fresh = client_for(tenant_a)
+        assert sign_in(fresh, "bob@acme.test", "password", ALICE_OFFICE).status_code == 302
+
+
 class TestSignInPerAddress:
     @pytest.fixture(autouse=True)
     def _limits(self, limits):
-        limits(sign_in_per_account=(1000, 900), sign_in_per_address=(4, 600))
+        limits(
+            sign_in_per_account_address=(1000, 900),
+            sign_in_untrusted_per_account=(1000, 900),
+            sign_in_per_address=(4, 600),
+        )
 
     def test_failures_for_many_accounts_from_one_address_get_429(self, tenant_a, alice):
         http = client_for(tenant_a)
@@ -159,9 +230,102 @@ class TestSignInPerAddress:
         assert response.status_code == 302
         assert signed_in(http)
 
+    def test_a_trusted_browser_behind_that_address_still_signs_in(self, tenant_a, alice):
+        alices = trusted_browser(tenant_a, address="10.0.0.7")
+        for index in range(10):
+            sign_in(client_for(tenant_a), f"guess{index}@acme.test", "wrong", "10.0.0.7")
+        assert sign_in(alices, "alice@acme.test", "password", "10.0.0.7").status_code == 302
+        assert signed_in(alices)
+
+
+class TestDeviceCookies:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits):
+        limits(
+            sign_in_per_account_address=(3, 900),
+            sign_in_untrusted_per_account=(5, 900),
+            sign_in_per_address=(5, 900),
+            sign_in_per_device=(2, 900),
+        )
+
+    def test_a_successful_sign_in_issues_a_signed_device_cookie(self, tenant_a, alice):
+        http = client_for(tenant_a)
+        response = sign_in(http, "alice@acme.test", "password")
+        [(name, cookie)] = device_cookies(http).items()
+        assert response.cookies[name].value == cookie.value
+        assert cookie["httponly"]
+        assert cookie["samesite"] == "Lax"
+        assert cookie["path"] == LOGIN_URL
+        assert int(cookie["max-age"]) >= 30 * 24 * 3600
+        assert not cookie["domain"]  # host-only: this tenant's host alone
+        assert "alice" not in cookie.value and "alice" not in name
+        assert ":" in cookie.value  # Django's signature
+
+    def test_the_device_cookie_is_secure_under_https(self, tenant_a, alice, settings):
+        settings.SESSION_COOKIE_SECURE = True
+        http = client_for(tenant_a)
+        sign_in(http, "alice@acme.test", "password")
+        [cookie] = device_cookies(http).values()
+        assert cookie["secure"]
+
+    def test_a_strangers_failures_do_not_stop_alices_browser(self, tenant_a, alice):
+        alices = trusted_browser(tenant_a)
+        stranger_guesses(tenant_a)
+        # Untrusted browsers of alice's account are throttled ...
+        assert_locked_out(
+            sign_in(client_for(tenant_a), "alice@acme.test", "password", ALICE_HOME), 900
+        )
+        # ... but not her own browser, at home or behind the stranger's address.
+        assert sign_in(alices, "alice@acme.test", "password", ALICE_HOME).status_code == 302
+        assert signed_in(alices)
+        sign_out(alices)
+        assert sign_in(alices, "alice@acme.test", "password", "203.0.113.1").status_code == 302
+        assert signed_in(alices)
+
+    def test_failures_with_a_device_cookie_lock_out_that_cookie_only(self, tenant_a, alice):
+        stolen = trusted_browser(tenant_a)
+        alices = trusted_browser(tenant_a)
+        for _ in range(2):
+            assert_refused(sign_in(stolen, "alice@acme.test", "wrong", "203.0.113.1"))
+        assert_locked_out(sign_in(stolen, "alice@acme.test", "password", "203.0.113.1"), 900)
+        # Alice's other browser, and untrusted browsers, are not affected.
+        assert sign_in(alices, "alice@acme.test", "password", ALICE_HOME).status_code == 302
+        fresh = client_for(tenant_a)
+        assert sign_in(fresh, "alice@acme.test", "password", ALICE_OFFICE).status_code == 302
+
+    def test_a_device_cookie_is_for_its_own_account_only(self, tenant_a, alice, bob):
+        """Bob's browser is a stranger to alice's account."""
+        bobs = trusted_browser(tenant_a, "bob@acme.test", "203.0.113.1")
+        for index in range(5):
+            sign_in(bobs, "alice@acme.test", f"guess-{index}", f"203.0.113.{index}")
+        assert_locked_out(sign_in(bobs, "alice@acme.test", "password", ALICE_HOME), 900)
+        assert sign_in(bobs, "bob@acme.test", "password", "203.0.113.1").status_code == 302
+
+    def test_a_tampered_device_cookie_is_untrusted(self, tenant_a, alice):
+        alices = trusted_browser(tenant_a)
+        [(name, cookie)] = device_cookies(alices).items()
+        value, _colon, signature = cookie.value.rpartition(":")
+        alices.cookies[name] = f"{value}:{signature[::-1]}"
+        stranger_guesses(tenant_a, tries=5)
+        assert_locked_out(sign_in(alices, "alice@acme.test", "password", ALICE_HOME), 900)
+
+    def test_a_device_cookie_from_another_tenant_is_untrusted(self, tenant_a, tenant_b, alice):
+        """Device cookies are host-only; one carried to another tenant's host is not valid there."""
+        MembershipFactory(user=alice, tenant=tenant_b)
+        elsewhere = trusted_browser(tenant_b)
+        at_acme = client_for(tenant_a)
+        for name, cookie in device_cookies(elsewhere).items():
+            at_acme.cookies[name] = cookie.value
+        stranger_guesses(tenant_a, tries=5)
+        assert_locked_out(sign_in(at_acme, "alice@acme.test", "password", ALICE_HOME), 900)
+
 
 def test_successful_sign_ins_are_never_counted(tenant_a, alice, limits):
-    limits(sign_in_per_account=(2, 900), sign_in_per_address=(2, 900))
+    limits(
+        sign_in_per_account_address=(2, 900),
+        sign_in_untrusted_per_account=(2, 900),
+        sign_in_per_address=(2, 900),
+    )
     for _ in range(25):
         http = client_for(tenant_a)
         response = sign_in(http, "alice@acme.test", "password")
@@ -171,7 +335,11 @@ def test_successful_sign_ins_are_never_counted(tenant_a, alice, limits):
 
 def test_a_success_between_failures_does_not_hide_them(tenant_a, alice, limits):
     """Failures still count after a success: a success is not a reset an attacker can buy."""
-    limits(sign_in_per_account=(3, 900), sign_in_per_address=(1000, 900))
+    limits(
+        sign_in_per_account_address=(3, 900),
+        sign_in_untrusted_per_account=(1000, 900),
+        sign_in_per_address=(1000, 900),
+    )
     MembershipFactory(user=UserFactory(email="mallory@acme.test"), tenant=tenant_a)
     http = client_for(tenant_a)
     for _ in range(3):
