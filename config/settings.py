@@ -265,13 +265,24 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Cache and rate limits ------------------------------------------------------------
 # CACHE_URL=redis://host:6379/0 shares rate limits between workers and instances;
-# without it each process counts for itself.
+# without it each process counts for itself. The cache holds rate-limit
+# counters only, and an outage only suspends them (tenants/ratelimit.py): short
+# timeouts, and after a failure each process leaves the cache alone for
+# CACHE_RETRY_SECONDS, so an unreachable cache host never holds requests up.
+CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 250)
+CACHE_RETRY_SECONDS = env_int("CACHE_RETRY_SECONDS", 5)
 _CACHE_URL = env_str("CACHE_URL", "")
 if _CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _CACHE_URL,
+            # Passed to redis-py's connection pool. Without them a cache host
+            # that drops packets holds each request for the OS connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
 elif _CACHE_URL in ("", "locmem://"):

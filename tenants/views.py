@@ -8,6 +8,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from tenants import ratelimit
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
 from tenants.middleware import SESSION_TENANT_KEY
@@ -67,14 +68,23 @@ def console(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for load balancers."""
+    """Liveness and database reachability for load balancers, and the cache's state.
+
+    503 only when the database cannot be queried. The cache holds nothing
+    but rate-limit counters, so without it the instance still serves every
+    request: 200 with ``"cache": "unavailable"``, answered at once while the
+    cache is paused after a failure (tenants/ratelimit.py).
+    """
+    cache = "ok" if ratelimit.cache_available() else "unavailable"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse(
+            {"status": "unavailable", "database": "unavailable", "cache": cache}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

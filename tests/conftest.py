@@ -11,6 +11,7 @@ from django.test import Client
 
 from tenants.middleware import SESSION_TENANT_KEY
 from tenants.models import Membership
+from tenants.ratelimit import reset_cache_guard
 from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
 
 PASSWORD = "password"
@@ -18,9 +19,12 @@ PASSWORD = "password"
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters live in the cache; every test starts with none."""
+    """Rate-limit counters live in the cache; every test starts with none (and a cache
+    that has not failed)."""
+    reset_cache_guard()
     cache.clear()
     yield
+    reset_cache_guard()
     cache.clear()
 
 
