@@ -28,7 +28,7 @@ from oauth_clients.oauth.revocation import revocations
 from oauth_clients.services import publish_client
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, create_oauth_client
-from tests.oauth.conftest import Registered, basic, pkce_pair
+from tests.oauth.conftest import Registered, basic, get_code, pkce_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -515,6 +515,48 @@ def test_a_well_behaved_client_is_never_slowed(api, m2m, limits):
     for token in tokens[:20]:
         revoked = api.post("/oauth/revoke", {"token": token}, HTTP_AUTHORIZATION=basic(m2m))
         assert revoked.status_code == 200
+
+
+def test_code_redemption_and_refresh_go_on_past_the_limit(
+    api, alice_client, tenant_a, alice, limits
+):
+    """The defect as reported: after a stranger's failures, codes and refreshes still work."""
+    limits(client_auth_per_client_address=(3, 300), client_auth_per_address=(3, 300))
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Web app",
+        redirect_uris=[REDIRECT],
+        allowed_scopes=["user_default", "offline_access"],
+        consent_method="trusted",
+    )
+    web = Registered(client, secret, REDIRECT)
+    for _ in range(STRANGERS_TRIES):
+        authenticate(api, "/oauth/token", wrong_secret(web), STRANGER)
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+    }
+    wrong = api.post(
+        "/oauth/token",
+        exchange,
+        HTTP_AUTHORIZATION=basic_header(*wrong_secret(web)),
+        REMOTE_ADDR=STRANGER,
+    )
+    assert_too_many(wrong)
+    assert AuthorizationCode.objects.get(code=code).used_at is None
+    tokens = api.post("/oauth/token", exchange, HTTP_AUTHORIZATION=basic(web), REMOTE_ADDR=STRANGER)
+    assert tokens.status_code == 200, tokens.content
+    refreshed = api.post(
+        "/oauth/token",
+        {"grant_type": "refresh_token", "refresh_token": tokens.json()["refresh_token"]},
+        HTTP_AUTHORIZATION=basic(web),
+        REMOTE_ADDR=STRANGER,
+    )
+    assert refreshed.status_code == 200, refreshed.content
 
 
 @pytest.mark.parametrize("path", CLIENT_AUTH_ENDPOINTS)
