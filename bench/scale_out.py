@@ -103,7 +103,8 @@ class Instance:
             try:
                 if requests.get(self.url("/healthz"), timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or listening while its workers still boot.
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"instance {self.name} did not start")
