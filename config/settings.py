@@ -267,13 +267,24 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # --- Cache and rate limits ------------------------------------------------------------
 # CACHE_URL=redis://host:6379/0 shares rate limits between workers and instances;
-# without it each process counts for itself.
+# without it each process counts for itself. The cache holds rate-limit
+# counters only, and an outage only suspends them (tenants/ratelimit.py): short
+# timeouts, and after a failure each process leaves the cache alone for
+# CACHE_RETRY_SECONDS, so an unreachable cache host never holds requests up.
+CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 250)
+CACHE_RETRY_SECONDS = env_int("CACHE_RETRY_SECONDS", 5)
 _CACHE_URL = env_str("CACHE_URL", "")
 if _CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": _CACHE_URL,
+            # Passed to redis-py's connection pool. Without them a cache host
+            # that drops packets holds each request for the OS connect timeout.
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
 elif _CACHE_URL in ("", "locmem://"):
@@ -283,12 +294,30 @@ else:
         "CACHE_URL must be redis://host:port/db (or empty for local memory)."
     )
 
+# Renamed limits: a deployment still setting the old name would silently get
+# the default of the new one.
+_RETIRED_SETTINGS = {
+    "RATE_CLIENT_AUTH_PER_CLIENT": "RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS",
+    "RATE_SIGN_IN_PER_ACCOUNT": (
+        "RATE_SIGN_IN_PER_ACCOUNT_ADDRESS and RATE_SIGN_IN_UNTRUSTED_PER_ACCOUNT"
+    ),
+}
+for _old, _new in _RETIRED_SETTINGS.items():
+    if _old in os.environ:
+        raise ImproperlyConfigured(f"{_old} is no longer read; set {_new} instead.")
+
 # (attempts, seconds): only failures count against sign-in and client
 # authentication, so well-behaved traffic is never slowed.
 RATE_LIMITS = {
-    "sign_in_per_account": (env_int("RATE_SIGN_IN_PER_ACCOUNT", 10), 900),
+    # Sign-in (tenants/sign_in_limits.py, OWASP device cookies): a browser that
+    # signed in to the account before counts per device cookie; any other per
+    # account and address, per address, and per account for untrusted browsers.
+    "sign_in_per_device": (env_int("RATE_SIGN_IN_PER_DEVICE", 10), 900),
+    "sign_in_per_account_address": (env_int("RATE_SIGN_IN_PER_ACCOUNT_ADDRESS", 10), 900),
     "sign_in_per_address": (env_int("RATE_SIGN_IN_PER_ADDRESS", 50), 900),
-    "client_auth_per_client": (env_int("RATE_CLIENT_AUTH_PER_CLIENT", 20), 300),
+    "sign_in_untrusted_per_account": (env_int("RATE_SIGN_IN_UNTRUSTED_PER_ACCOUNT", 20), 900),
+    # Client authentication: never per client alone (oauth_clients/oauth/client_auth.py).
+    "client_auth_per_client_address": (env_int("RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS", 20), 300),
     "client_auth_per_address": (env_int("RATE_CLIENT_AUTH_PER_ADDRESS", 100), 300),
     "authorize_post_per_user": (env_int("RATE_AUTHORIZE_POST_PER_USER", 30), 60),
 }

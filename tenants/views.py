@@ -14,14 +14,16 @@ from django.views.decorators.http import require_safe
 from tenants import ratelimit, sessions, telemetry
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
-from tenants.models import UserManager
+from tenants.sign_in_limits import SignInAttempt, remember_device
 
 
 class SignInView(auth_views.LoginView):
     """Django's LoginView (safe ``next`` handling, CSRF, session rotation), bound to the tenant.
 
-    Failed sign-ins are counted per account and per address; past the limit
-    the form answers 429 until the window ends. Successful sign-ins never wait.
+    Failed sign-ins are counted (tenants/sign_in_limits.py: per device cookie
+    for a browser that signed in to the account before, otherwise per
+    account and address, per address and per account); past a limit the
+    form answers 429 until the window ends. Successful sign-ins never wait.
     """
 
     form_class = SignInForm
@@ -58,13 +60,10 @@ class SignInView(auth_views.LoginView):
         return super().get_context_data(reauth=self.reauthenticating, **kwargs)
 
     def post(self, request, *args, **kwargs):
-        account = UserManager.normalize_email(request.POST.get("username", ""))
-        wait = ratelimit.is_limited("sign_in_per_account", account) or ratelimit.is_limited(
-            "sign_in_per_address", ratelimit.client_address(request)
-        )
-        if wait:
+        self.attempt = SignInAttempt.of(request)
+        if wait := self.attempt.wait():
             # An unbound form: nothing is authenticated while the limit holds.
-            form = self.form_class(self.request, initial={"username": account})
+            form = self.form_class(self.request, initial={"username": self.attempt.account})
             response = self.render_to_response(
                 self.get_context_data(form=form, too_many_attempts=True), status=429
             )
@@ -73,9 +72,7 @@ class SignInView(auth_views.LoginView):
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):
-        account = UserManager.normalize_email(self.request.POST.get("username", ""))
-        ratelimit.hit("sign_in_per_account", account)
-        ratelimit.hit("sign_in_per_address", ratelimit.client_address(self.request))
+        self.attempt.failed()
         telemetry.count_auth_failure("sign_in")
         # No account name: it is an email address, and often a password typed in the wrong box.
         telemetry.security_event(
@@ -88,6 +85,7 @@ class SignInView(auth_views.LoginView):
     def form_valid(self, form):
         response = super().form_valid(form)
         sessions.record_sign_in(self.request)
+        remember_device(self.request, response, self.attempt.account)
         return response
 
 
@@ -132,14 +130,23 @@ def product_info(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability for load balancers."""
+    """Liveness and database reachability for load balancers, and the cache's state.
+
+    503 only when the database cannot be queried. The cache holds nothing
+    but rate-limit counters, so without it the instance still serves every
+    request: 200 with ``"cache": "unavailable"``, answered at once while the
+    cache is paused after a failure (tenants/ratelimit.py).
+    """
+    cache = "ok" if ratelimit.cache_available() else "unavailable"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse(
+            {"status": "unavailable", "database": "unavailable", "cache": cache}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
 JSON_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")

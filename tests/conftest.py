@@ -14,6 +14,7 @@ from django.test import Client
 
 from tenants import sessions
 from tenants.models import Membership
+from tenants.ratelimit import reset_cache_guard
 from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
 
 PASSWORD = "password"
@@ -47,9 +48,12 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters live in the cache; every test starts with none."""
+    """Rate-limit counters live in the cache; every test starts with none (and a cache
+    that has not failed)."""
+    reset_cache_guard()
     cache.clear()
     yield
+    reset_cache_guard()
     cache.clear()
 
 

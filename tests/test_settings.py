@@ -1,5 +1,6 @@
 """Start-up configuration errors are clear, and production defaults are safe."""
 
+import json
 import os
 import subprocess
 import sys
@@ -85,3 +86,31 @@ def test_rfc9700_gates_are_all_on():
     }
     assert len(gates) == 10
     assert all(gates.values())
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("RATE_CLIENT_AUTH_PER_CLIENT", "RATE_CLIENT_AUTH_PER_CLIENT_ADDRESS"),
+        ("RATE_SIGN_IN_PER_ACCOUNT", "RATE_SIGN_IN_PER_ACCOUNT_ADDRESS"),
+    ],
+)
+def test_a_renamed_rate_limit_stops_start_up_naming_its_successor(old, new):
+    result = load_settings(DEBUG="1", **{old: "5"})
+    assert result.returncode != 0
+    assert f"{old} is no longer read; set {new}" in result.stderr
+
+
+def test_a_redis_cache_gets_short_timeouts():
+    """A cache host that drops packets must cost milliseconds, not the OS connect timeout."""
+    env = {**os.environ, "DEBUG": "1", "CACHE_URL": "redis://10.0.0.1:6379/3"}
+    code = "import json, config.settings as s; print(json.dumps(s.CACHES['default']['OPTIONS']))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={**env, "CACHE_TIMEOUT_MS": "300"},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"socket_connect_timeout": 0.3, "socket_timeout": 0.3}

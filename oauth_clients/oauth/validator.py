@@ -4,12 +4,9 @@ Configured as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each override
 names the RFC rule it implements; everything else is DOT's and oauthlib's.
 """
 
-import base64
-import binascii
 import hashlib
 import logging
 from datetime import timedelta
-from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.db.models import F
@@ -27,9 +24,11 @@ from oauth_clients.models import (
     OAuthClient,
     RefreshToken,
 )
+from oauth_clients.oauth import client_auth
+from oauth_clients.oauth.basic import decode_basic, is_basic
 from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, tenant_of
 from oauth_clients.oauth.revocation import record_revocations
-from tenants import ratelimit, telemetry
+from tenants import telemetry
 from tenants.models import Membership
 from tenants.services import record_event
 
@@ -49,16 +48,18 @@ def _checksum(token: str) -> str:
 class TenantOAuth2Validator(OAuth2Validator):
     # --- Clients -----------------------------------------------------------------
     def _decode_basic_auth(self, request) -> tuple[str, str] | None:
-        """(client_id, secret) from an HTTP Basic header (RFC 6749 §2.3.1), or None."""
-        encoded = self._extract_basic_auth(request)
-        if not encoded:
+        """(client_id, secret) from an HTTP Basic header (RFC 6749 §2.3.1), or None without one.
+
+        A malformed Basic header is ("", ""): the client chose Basic, so it
+        fails as Basic rather than falling back to the body. Read through
+        oauth_clients.oauth.basic, not DOT's ``_extract_basic_auth``, which
+        takes only "Basic" spelt so (RFC 9110 §11.1: the scheme is
+        case-insensitive).
+        """
+        header = request.headers.get("HTTP_AUTHORIZATION")
+        if not is_basic(header):
             return None
-        try:
-            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-            client_id, secret = decoded.split(":", 1)
-        except (binascii.Error, UnicodeDecodeError, ValueError):
-            return ("", "")
-        return unquote_plus(client_id), unquote_plus(secret)
+        return decode_basic(header) or ("", "")
 
     def _load_application(self, client_id, request):
         """DOT's lookup, remembered for the rest of this HTTP request.
@@ -82,16 +83,15 @@ class TenantOAuth2Validator(OAuth2Validator):
         A refresh request may omit client_id (RFC 6749 §6): the client is then
         the refresh token's own.
         """
+        sends_basic = self._decode_basic_auth(request) is not None
         refresh_without_client_id = (
-            request.grant_type == "refresh_token"
-            and not request.client_id
-            and not self._extract_basic_auth(request)
+            request.grant_type == "refresh_token" and not request.client_id and not sends_basic
         )
         if refresh_without_client_id:
             refresh = self._find_refresh_token(request.refresh_token, request)
             if refresh is not None:
                 request.client_id = refresh.application.client_id
-        if self._extract_basic_auth(request) or request.client_secret is not None:
+        if sends_basic or request.client_secret is not None:
             return True
         client = self._load_application(request.client_id, request) if request.client_id else None
         if client is None:
@@ -105,6 +105,8 @@ class TenantOAuth2Validator(OAuth2Validator):
         (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
         A public client that sends a secret is refused. Secrets are compared
         as HMAC digests in constant time: microseconds, not a password hash.
+        So the right secret is accepted however many failures were counted;
+        a wrong one past a limit is a 429 (_note_failed_authentication).
         """
         basic = self._decode_basic_auth(request)
         request.tried_basic_auth = basic is not None
@@ -122,7 +124,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             return False
         client = self._load_application(client_id, request)
         if client is None:
-            ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
+            self._note_failed_authentication(None, request)
             return False
         request.client_id = client_id
         if not client.is_confidential:
@@ -136,18 +138,23 @@ class TenantOAuth2Validator(OAuth2Validator):
         self._note_failed_authentication(client, request)
         return False
 
-    def _note_failed_authentication(self, client: OAuthClient, request) -> None:
-        """Count the failure for rate limiting and metrics, log it, and audit a burst once."""
-        failures = ratelimit.hit("client_auth_per_client", client.client_id)
-        ratelimit.hit("client_auth_per_address", request.headers.get("REMOTE_ADDR", ""))
+    def _note_failed_authentication(self, client: OAuthClient | None, request) -> None:
+        """Count the failure per address and per client and address; log it; audit a burst once.
+
+        Past a limit the failure is a 429 instead of a 401
+        (oauth_clients.oauth.client_auth says why a correct secret never is).
+        """
+        failures, wait = client_auth.count_failure(
+            client.client_id if client else None, request.headers.get("REMOTE_ADDR", "")
+        )
         telemetry.count_auth_failure("client")
         telemetry.security_event(
             "client_auth_failed",
             tenant=tenant_of(request),
-            client_id=client.client_id,
+            client_id=client.client_id if client else None,
             remote_addr=request.headers.get("REMOTE_ADDR", ""),
         )
-        if failures == FAILED_AUTH_BURST:
+        if client is not None and failures == FAILED_AUTH_BURST:
             record_event(
                 client.tenant,
                 "oauth_client.authentication_failures",
@@ -155,6 +162,8 @@ class TenantOAuth2Validator(OAuth2Validator):
                 target=client,
                 failures=failures,
             )
+        if wait:
+            raise client_auth.TooManyFailedAuthentications(wait, request=request)
 
     def authenticate_client_id(self, client_id, request, *args, **kwargs):
         """A public client identifies itself by client_id alone (and proves itself with PKCE)."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from oauth_clients.models import AccessToken, AuthorizationCode, ClientSecret
 from oauth_clients.services import delete_secret, generate_secret
 from tenants.models import AuditEvent
+from tests.factories import create_oauth_client
 from tests.oauth.conftest import REDIRECT, assert_oauth_error, basic, get_code
 
 pytestmark = pytest.mark.django_db
@@ -308,3 +309,22 @@ def test_failures_are_counted_per_client(api, web, other_web):
             HTTP_AUTHORIZATION=basic_header(registered.client_id, "wrong"),
         )
     assert not AuditEvent.objects.filter(action="oauth_client.authentication_failures").exists()
+
+
+# --- The scheme name (RFC 9110 §11.1: case-insensitive) ------------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "basic", "BASIC"])
+@pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
+def test_the_basic_scheme_name_is_case_insensitive(api, tenant_a, alice, path, scheme):
+    client, secret = create_oauth_client(
+        tenant_a, actor=alice, name="Service", machine_to_machine=True
+    )
+    raw = base64.b64encode(f"{client.client_id}:{secret}".encode()).decode()
+    data = {"grant_type": "client_credentials"} if path == "/oauth/token" else {"token": "x"}
+    response = api.post(path, data, HTTP_AUTHORIZATION=f"{scheme} {raw}")
+    assert response.status_code == 200, response.content
+    wrong = base64.b64encode(f"{client.client_id}:wrong".encode()).decode()
+    response = api.post(path, data, HTTP_AUTHORIZATION=f"{scheme} {wrong}")
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith("Basic")

@@ -647,9 +647,7 @@ def test_a_redirect_url_the_console_accepts_is_usable_at_the_authorization_endpo
 @pytest.mark.parametrize("value", ["²", "٣", "1" * 5000, "9" * 19])
 def test_an_odd_number_in_the_bulk_selection_selects_nothing(alice_http, existing, value):
     before = db_state()
-    response = alice_http.post(
-        reverse("oauth_clients:bulk_delete"), {"ids": [value]}, follow=True
-    )
+    response = alice_http.post(reverse("oauth_clients:bulk_delete"), {"ids": [value]}, follow=True)
     assert response.status_code == 200
     assert "Select at least one OAuth client." in response.content.decode()
     assert db_state() == before
@@ -658,9 +656,7 @@ def test_an_odd_number_in_the_bulk_selection_selects_nothing(alice_http, existin
 @pytest.mark.parametrize("index", ["²", "1" * 5000])
 def test_an_odd_list_index_in_the_client_form_removes_nothing(alice_http, index):
     before = db_state()
-    response = alice_http.post(
-        CREATE_URL, console_form(intent=f"remove:redirect_uris:{index}")
-    )
+    response = alice_http.post(CREATE_URL, console_form(intent=f"remove:redirect_uris:{index}"))
     assert response.status_code == 200
     assert REDIRECT in response.content.decode()
     assert db_state() == before

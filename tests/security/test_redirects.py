@@ -30,7 +30,6 @@ from tests.security.conftest import (
     error_redirect,
     form_token,
     hidden_fields,
-    login_redirect,
     make_client,
     pkce_pair,
 )

@@ -214,7 +214,11 @@ class TestDatabaseOutage:
         with outage():
             response = http.get("/healthz", HTTP_HOST="127.0.0.1")
         assert response.status_code == 503
-        assert response.json() == {"status": "unavailable", "database": "unavailable"}
+        assert response.json() == {
+            "status": "unavailable",
+            "database": "unavailable",
+            "cache": "ok",
+        }
 
     def test_service_resumes_when_the_database_is_back(self, tenant_a, alice, m2m, outage):
         http = no_raise(tenant_a, alice)

@@ -786,7 +786,7 @@ def pages_ctx(tenant_a, tenant_b, alice, bob, carol, alice_client, bob_client, s
 
 
 def too_many_sign_ins(ctx):
-    ctx["settings"].RATE_LIMITS = {**settings.RATE_LIMITS, "sign_in_per_account": (1, 900)}
+    ctx["settings"].RATE_LIMITS = {**settings.RATE_LIMITS, "sign_in_per_account_address": (1, 900)}
     anon = ctx["anon"]
     anon.post(LOGIN_URL, {"username": "alice@acme.test", "password": "wrong"})
     return anon.post(LOGIN_URL, {"username": "alice@acme.test", "password": "wrong"})

@@ -10,7 +10,7 @@ from django.test import Client
 def test_it_answers_on_every_allowed_host(host):
     response = Client(HTTP_HOST=host).get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -24,7 +24,7 @@ def test_it_answers_503_when_the_database_cannot_be_queried(monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken_cursor)
     response = Client(HTTP_HOST="127.0.0.1").get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "unavailable"}
+    assert response.json() == {"status": "unavailable", "database": "unavailable", "cache": "ok"}
 
 
 @pytest.mark.django_db

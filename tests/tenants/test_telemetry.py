@@ -4,7 +4,6 @@ import pytest
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from tenants import telemetry
 from tests.conftest import PASSWORD, client_for
 from tests.factories import create_oauth_client
 from tests.oauth.conftest import Registered, basic, users_me
@@ -146,8 +145,8 @@ def test_a_failed_sign_in_is_counted(tenant_a, alice):
     assert value(after, name, **labels) == value(before, name, **labels) + 1
 
 
-@override_settings(RATE_LIMITS={"sign_in_per_account": (2, 900), "sign_in_per_address": (50, 900)})
-def test_a_rate_limit_refusal_is_counted_by_limit_name(tenant_a, alice):
+def test_a_rate_limit_refusal_is_counted_by_limit_name(tenant_a, alice, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "sign_in_per_account_address": (2, 900)}
     http = client_for(tenant_a)
     wrong = {"username": alice.email, "password": "not-" + PASSWORD}
     before = scrape()
@@ -155,13 +154,21 @@ def test_a_rate_limit_refusal_is_counted_by_limit_name(tenant_a, alice):
         assert http.post("/login/", wrong).status_code == 200
     assert http.post("/login/", wrong).status_code == 429
     after = scrape()
-    name, labels = "rate_limited_total", {"limit": "sign_in_per_account"}
+    name, labels = "rate_limited_total", {"limit": "sign_in_per_account_address"}
     assert value(after, name, **labels) == value(before, name, **labels) + 1
 
 
-def test_cache_failures_are_counted():
+def test_cache_failures_are_counted(settings):
+    from tenants import ratelimit
+    from tests.broken_cache import BROKEN_CACHES
+
     before = scrape()
-    telemetry.count_cache_failure()
+    settings.CACHES = BROKEN_CACHES
+    ratelimit.reset_cache_guard()
+    try:
+        assert ratelimit.hit("authorize_post_per_user", "1") == 0  # nothing counted
+    finally:
+        ratelimit.reset_cache_guard()
     assert value(scrape(), "cache_failures_total") == value(before, "cache_failures_total") + 1
 
 
