@@ -306,6 +306,14 @@ for _old, _new in _RETIRED_SETTINGS.items():
     if _old in os.environ:
         raise ImproperlyConfigured(f"{_old} is no longer read; set {_new} instead.")
 
+# Behind a proxy (a TLS terminator, a load balancer) every request comes from
+# the proxy's address: per-address limits would then count everybody together.
+# With N trusted proxies in front, each appending to X-Forwarded-For, the
+# sender is the Nth address from the right (tenants.ratelimit.client_address).
+FORWARDED_FOR_PROXIES = env_int("FORWARDED_FOR_PROXIES", 0)
+if FORWARDED_FOR_PROXIES < 0:
+    raise ImproperlyConfigured("FORWARDED_FOR_PROXIES must be 0 or more.")
+
 # (attempts, seconds): only failures count against sign-in and client
 # authentication, so well-behaved traffic is never slowed.
 RATE_LIMITS = {

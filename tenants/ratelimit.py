@@ -96,7 +96,19 @@ def _key(name: str, subject: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The peer address (behind a proxy, configure it to set REMOTE_ADDR)."""
+    """The address of whoever sent the request: what per-address limits count.
+
+    Directly exposed, the peer (``REMOTE_ADDR``). Behind ``FORWARDED_FOR_PROXIES``
+    trusted proxies, each appending the address it received the request from
+    to ``X-Forwarded-For``, the entry that many places from the right: what the
+    outermost trusted proxy saw. Entries further left are the client's own
+    claims and never trusted; without enough entries the peer counts.
+    """
+    proxies = settings.FORWARDED_FOR_PROXIES
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        if len(hops) >= proxies and hops[-proxies]:
+            return hops[-proxies][:64]
     return request.META.get("REMOTE_ADDR", "")
 
 

@@ -6,7 +6,14 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, TENANT_KEY, ClientCache
+from oauth_clients.oauth.request import (
+    AUTH_TIME_KEY,
+    CLIENT_ADDRESS_KEY,
+    CLIENT_CACHE_KEY,
+    TENANT_KEY,
+    ClientCache,
+)
+from tenants.ratelimit import client_address
 
 
 def _reject_duplicate_keys(pairs):
@@ -68,6 +75,7 @@ class TenantOAuthLibCore(OAuthLibCore):
         headers[CLIENT_CACHE_KEY] = request.__dict__.setdefault("_oauth_clients", ClientCache())
         # Set by the authorization view from the session; stored with the code.
         headers[AUTH_TIME_KEY] = getattr(request, "oauth_auth_time", None)
+        headers[CLIENT_ADDRESS_KEY] = client_address(request)
         return headers
 
     def extract_body(self, request):

@@ -9,6 +9,8 @@ TENANT_KEY = "oauth_clients.tenant"
 CLIENT_CACHE_KEY = "oauth_clients.clients"
 # When the signed-in user authenticated (authorization requests only).
 AUTH_TIME_KEY = "oauth_clients.auth_time"
+# The sender's address, as rate limits count it (tenants.ratelimit.client_address).
+CLIENT_ADDRESS_KEY = "oauth_clients.client_address"
 
 
 class ClientCache:
@@ -16,6 +18,10 @@ class ClientCache:
 
     def __init__(self):
         self.clients = {}
+
+
+def client_address_of(request) -> str:
+    return request.headers.get(CLIENT_ADDRESS_KEY, "")
 
 
 def tenant_of(request):

@@ -26,7 +26,12 @@ from oauth_clients.models import (
 )
 from oauth_clients.oauth import client_auth
 from oauth_clients.oauth.basic import decode_basic, is_basic
-from oauth_clients.oauth.request import AUTH_TIME_KEY, CLIENT_CACHE_KEY, tenant_of
+from oauth_clients.oauth.request import (
+    AUTH_TIME_KEY,
+    CLIENT_CACHE_KEY,
+    client_address_of,
+    tenant_of,
+)
 from oauth_clients.oauth.revocation import record_revocations
 from tenants import telemetry
 from tenants.models import Membership
@@ -145,14 +150,14 @@ class TenantOAuth2Validator(OAuth2Validator):
         (oauth_clients.oauth.client_auth says why a correct secret never is).
         """
         failures, wait = client_auth.count_failure(
-            client.client_id if client else None, request.headers.get("REMOTE_ADDR", "")
+            client.client_id if client else None, client_address_of(request)
         )
         telemetry.count_auth_failure("client")
         telemetry.security_event(
             "client_auth_failed",
             tenant=tenant_of(request),
             client_id=client.client_id if client else None,
-            remote_addr=request.headers.get("REMOTE_ADDR", ""),
+            remote_addr=client_address_of(request),
         )
         if client is not None and failures == FAILED_AUTH_BURST:
             record_event(

@@ -674,3 +674,92 @@ class TestConsentAnswers:
         assert retry_after(response) == 60
         assert not ConnectionConfig.objects.filter(client=shared, tenant=tenant_a).exists()
         assert not ConsentGrant.objects.filter(client=shared).exists()
+
+
+# --- Behind a proxy: the sender, not the proxy, is counted ---------------------------------------
+
+PROXY = "10.9.9.9"
+
+
+def sign_in_via_proxy(http, email: str, password: str, forwarded_for: str):
+    return http.post(
+        LOGIN_URL,
+        {"username": email, "password": password},
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+class TestBehindAProxy:
+    @pytest.fixture(autouse=True)
+    def _limits(self, limits, settings):
+        settings.FORWARDED_FOR_PROXIES = 1
+        limits(
+            sign_in_per_address=(3, 900),
+            sign_in_per_account_address=(1000, 900),
+            sign_in_untrusted_per_account=(1000, 900),
+        )
+
+    def test_one_senders_failures_do_not_throttle_everybody_behind_the_proxy(
+        self, tenant_a, alice, bob
+    ):
+        for _ in range(3):
+            sign_in_via_proxy(client_for(tenant_a), "bob@acme.test", "wrong", "203.0.113.7")
+        assert_locked_out(
+            sign_in_via_proxy(client_for(tenant_a), "bob@acme.test", "wrong", "203.0.113.7"), 900
+        )
+        other = client_for(tenant_a)
+        response = sign_in_via_proxy(other, "alice@acme.test", "password", "198.51.100.4")
+        assert response.status_code == 302
+        assert signed_in(other)
+
+    def test_addresses_the_sender_claims_left_of_the_proxy_are_not_trusted(self, tenant_a, alice):
+        # A sender cannot pick its own counter by prepending addresses.
+        for n in range(3):
+            spoofed = f"192.0.2.{n}, 203.0.113.7"
+            sign_in_via_proxy(client_for(tenant_a), "alice@acme.test", "wrong", spoofed)
+        assert_locked_out(
+            sign_in_via_proxy(
+                client_for(tenant_a), "alice@acme.test", "wrong", "192.0.2.99, 203.0.113.7"
+            ),
+            900,
+        )
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "expected"),
+    [
+        (0, "203.0.113.7", PROXY),
+        (1, "203.0.113.7", "203.0.113.7"),
+        (1, "192.0.2.1, 203.0.113.7", "203.0.113.7"),
+        (2, "192.0.2.1, 203.0.113.7, 10.0.0.5", "203.0.113.7"),
+        (2, "203.0.113.7", PROXY),
+        (1, "", PROXY),
+    ],
+)
+def test_the_counted_address(rf, settings, proxies, forwarded_for, expected):
+    from tenants.ratelimit import client_address
+
+    settings.FORWARDED_FOR_PROXIES = proxies
+    request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded_for)
+    assert client_address(request) == expected
+
+
+def test_client_authentication_behind_a_proxy_counts_the_sender(api, m2m, limits, settings):
+    settings.FORWARDED_FOR_PROXIES = 1
+    limits(client_auth_per_client_address=(3, 300), client_auth_per_address=(1000, 300))
+
+    def wrong_secret_from(sender):
+        return api.post(
+            "/oauth/token",
+            {"grant_type": "client_credentials"},
+            HTTP_AUTHORIZATION=basic_header(*wrong_secret(m2m)),
+            REMOTE_ADDR=PROXY,
+            HTTP_X_FORWARDED_FOR=sender,
+        )
+
+    for _ in range(3):
+        assert wrong_secret_from(STRANGER).status_code == 401
+    assert_too_many(wrong_secret_from(STRANGER))
+    # The same proxy, another sender: its wrong secret is just a 401.
+    assert wrong_secret_from(CLIENT_HOST).status_code == 401
