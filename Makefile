@@ -66,6 +66,7 @@ test: $(VENV)/.installed-test $(QLIK_SDK_VENV)/.installed $(NODE_PROJECT)/node_m
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## check-deploy: Django's deployment checks with production-like settings
 check-deploy: $(VENV)/.installed-app

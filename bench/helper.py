@@ -46,8 +46,8 @@ from oauth_clients.models import (  # noqa: E402
     OAuthClient,
     RefreshToken,
 )
-from oauth_clients.oauth.request import TENANT_KEY  # noqa: E402
 from oauth_clients.oauth.tokens import generate_access_token  # noqa: E402
+from oauth_clients.oauthlib_request import TENANT_KEY  # noqa: E402
 from oauth_clients.services import ClientData, create_client  # noqa: E402
 from tenants.middleware import SESSION_TENANT_KEY  # noqa: E402
 from tenants.models import Membership, Tenant, User  # noqa: E402

@@ -3,10 +3,22 @@
 Region hosts use ``config.urls_region`` (chosen by ``TenantMiddleware``).
 """
 
-from django.urls import include, path, re_path
+from django.urls import include, path
 
-from oauth_clients import api, management_api
+from consent.views import AuthorizationView
+from oauth_clients.oauth import urls as oauth_urls
 from tenants import views as tenant_views
+
+# django-oauth-toolkit reverses its URL names in the "oauth2_provider" namespace.
+# The authorization endpoint (with its sign-in, consent and approval screens)
+# belongs to consent; the token-side endpoints to oauth_clients.oauth.
+oauth2_provider = (
+    [
+        path("oauth/authorize", AuthorizationView.as_view(), name="authorize"),
+        *oauth_urls.urlpatterns,
+    ],
+    "oauth2_provider",
+)
 
 urlpatterns = [
     path("healthz", tenant_views.healthz, name="healthz"),
@@ -18,44 +30,11 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tenants.urls")),
-    path("console/integration/oauth/", include("oauth_clients.urls")),
+    path("console/integration/oauth/", include("oauth_clients.console.urls")),
     path("account/apps/", include("consent.urls")),
-    path("", include("oauth_clients.oauth.urls")),
-    path("api/v1/users/me", api.users_me, name="api-users-me"),
-    path("api/v1/openapi.json", management_api.openapi_document, name="api-openapi"),
-    path("api/v1/oauth-clients", management_api.oauth_clients, name="api-oauth-clients"),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>",
-        management_api.oauth_client,
-        name="api-oauth-client",
-    ),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>/actions/publish",
-        management_api.publish,
-        name="api-oauth-client-publish",
-    ),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>/actions/unpublish",
-        management_api.unpublish,
-        name="api-oauth-client-unpublish",
-    ),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>/client-secrets",
-        management_api.client_secrets,
-        name="api-oauth-client-secrets",
-    ),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>/client-secrets/<slug:hint>",
-        management_api.client_secret,
-        name="api-oauth-client-secret",
-    ),
-    path(
-        "api/v1/oauth-clients/<slug:client_id>/connection-configs/me",
-        management_api.connection_config_me,
-        name="api-oauth-client-connection-config",
-    ),
-    re_path(r"^api/(?P<path>[\s\S]*)$", api.not_found),  # newlines too
+    path("", include(oauth2_provider)),
+    path("api/", include("oauth_clients.api.urls")),
 ]
 
-handler400 = "tenants.views.bad_request"
-handler500 = "tenants.views.server_error"
+handler400 = "config.errors.bad_request"
+handler500 = "config.errors.server_error"

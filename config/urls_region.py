@@ -11,5 +11,5 @@ urlpatterns = [
     path("oauth/authorize", consent_views.tenant_picker, name="region_authorize"),
 ]
 
-handler400 = "tenants.views.bad_request"
-handler500 = "tenants.views.server_error"
+handler400 = "config.errors.bad_request"
+handler500 = "config.errors.server_error"

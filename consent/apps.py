@@ -10,8 +10,12 @@ class ConsentConfig(AppConfig):
 
     def ready(self):
         from consent import signals
+        from oauth_clients.models import ConnectionConfig
         from tenants.models import Membership
 
+        post_delete.connect(
+            signals.connection_deleted, sender=ConnectionConfig, dispatch_uid="consent-conn-del"
+        )
         post_delete.connect(
             signals.membership_deleted, sender=Membership, dispatch_uid="consent-m-del"
         )

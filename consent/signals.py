@@ -1,13 +1,17 @@
-"""A user who leaves a tenant, is demoted or is deactivated loses what they granted there.
+"""Consent grants end with what they were given within.
 
-The bearer check already refuses a token whose member is gone or inactive;
-these receivers also withdraw the user's consent grants and revoke their
-tokens, so nothing can be refreshed later.
+A user who leaves a tenant, is demoted or is deactivated loses what they
+granted there: the bearer check already refuses a token whose member is gone
+or inactive; these receivers also withdraw the user's consent grants and
+revoke their tokens, so nothing can be refreshed later. A tenant's
+connection to a client that ends (its approval revoked, the client
+unpublished) takes its users' grants for that client along.
 """
 
 from django.db import transaction
 
 from consent.models import ConsentGrant
+from oauth_clients.models import ConnectionConfig
 from oauth_clients.services import revoke_tokens
 from tenants.models import Membership
 
@@ -40,3 +44,7 @@ def user_saved(sender, instance, created: bool, **kwargs) -> None:
         return
     for membership in Membership.objects.filter(user=instance).select_related("tenant"):
         transaction.on_commit(lambda m=membership: revoke_member_access(m))
+
+
+def connection_deleted(sender, instance: ConnectionConfig, **kwargs) -> None:
+    ConsentGrant.objects.filter(tenant_id=instance.tenant_id, client_id=instance.client_id).delete()

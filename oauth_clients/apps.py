@@ -9,6 +9,6 @@ class OAuthClientsConfig(AppConfig):
 
     def ready(self):
         from oauth_clients.models import AccessToken
-        from oauth_clients.oauth.revocation import access_token_deleted
+        from oauth_clients.revocation import access_token_deleted
 
         post_delete.connect(access_token_deleted, sender=AccessToken, dispatch_uid="revoke-jwt")

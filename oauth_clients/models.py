@@ -30,6 +30,7 @@ from oauth2_provider.models import (
 )
 
 from oauth_clients import uris
+from oauth_clients.oauthlib_request import tenant_of
 from tenants.models import Tenant, TenantScopedQuerySet
 from tenants.text import validate_visible_text
 
@@ -233,8 +234,6 @@ class OAuthClient(AbstractApplication):
         separate check (the authorize view, then token and refresh), so an
         unapproved client reaches the approval page instead of looking unknown.
         """
-        from oauth_clients.oauth.request import tenant_of
-
         return self.deleted_at is None and self.usable_at(tenant_of(request))
 
     def usable_at(self, tenant) -> bool:

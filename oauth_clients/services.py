@@ -28,7 +28,7 @@ from oauth_clients.models import (
     RefreshToken,
     secret_digest,
 )
-from oauth_clients.oauth.revocation import record_revocations
+from oauth_clients.revocation import record_revocations
 from tenants import telemetry
 from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
@@ -236,19 +236,10 @@ def unpublish_client(client: OAuthClient, *, actor) -> OAuthClient:
     others = ConnectionConfig.objects.filter(client=client).exclude(tenant=client.tenant)
     for config in others.select_related("tenant"):
         revoke_tokens(config.tenant, client=client)
-        _withdraw_consents(config.tenant, client)
+    # Users' consent grants there end with the connections (a receiver in consent).
     others.delete()
     record_event(client.tenant, "oauth_client.unpublished", actor=actor, target=client)
     return client
-
-
-def _withdraw_consents(tenant: Tenant, client: OAuthClient) -> None:
-    # Users' grants live in the consent app, which depends on this one.
-    from django.apps import apps
-
-    apps.get_model("consent", "ConsentGrant").objects.for_tenant(tenant).filter(
-        client=client
-    ).delete()
 
 
 @transaction.atomic
@@ -309,8 +300,7 @@ def revoke_client_for_tenant(config: ConnectionConfig, *, actor) -> None:
     """Withdraw this tenant's approval of an external client: its tokens here end at once."""
     tenant, client = config.tenant, config.client
     revoke_tokens(tenant, client=client)
-    _withdraw_consents(tenant, client)
-    config.delete()
+    config.delete()  # and with it the users' consent grants there (a receiver in consent)
     record_event(
         tenant,
         "oauth_client.approval_revoked",

@@ -1,13 +1,10 @@
 import hmac
-import sys
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -149,36 +146,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
-JSON_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
-
-
-def json_error(code: str, detail: str, status: int, *, request_id=None) -> JsonResponse:
-    """The error envelope of the token endpoints and APIs: RFC 6749 fields and ``errors``."""
-    return JsonResponse(
-        {
-            "error": code,
-            "error_description": detail,
-            "errors": [{"code": code, "title": detail, "detail": detail, "status": str(status)}],
-            "request_id": request_id,
-        },
-        status=status,
-    )
-
-
-def bad_request(request: HttpRequest, exception) -> HttpResponse:
-    """handler400: the APIs and token endpoints promise JSON errors, even for a body too large.
-
-    Django answers an oversized or malformed body (``RequestDataTooBig``,
-    ``TooManyFieldsSent``) here, before any view runs.
-    """
-    if request.path.startswith(JSON_PATHS):
-        request_id = getattr(request, "request_id", None)
-        return json_error(
-            "invalid_request", "The request cannot be read.", 400, request_id=request_id
-        )
-    return defaults.bad_request(request, exception)
-
-
 @never_cache
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
@@ -195,31 +162,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return response
     body, content_type = telemetry.render_metrics()
     return HttpResponse(body, content_type=content_type)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a database outage is a 503 the client may retry, never a trace.
-
-    Connections fail fast (``connect_timeout``) and are checked before reuse
-    (``CONN_HEALTH_CHECKS``), so the server recovers by itself afterwards.
-    """
-    _type, error, _traceback = sys.exc_info()
-    unavailable = isinstance(error, (OperationalError, InterfaceError))
-    status = 503 if unavailable else 500
-    # Shown to the user, who can quote it; the log lines of this request carry it.
-    request_id = getattr(request, "request_id", None)
-    if request.path.startswith(JSON_PATHS):
-        code = "temporarily_unavailable" if unavailable else "server_error"
-        detail = (
-            "The service is temporarily unavailable." if unavailable else "The server had an error."
-        )
-        response = json_error(code, detail, status, request_id=request_id)
-    else:
-        # Rendered without the request: no context processor touches the database.
-        page = render_to_string(
-            "503.html" if unavailable else "500.html", {"request_id": request_id}
-        )
-        response = HttpResponse(page, status=status)
-    if unavailable:
-        response["Retry-After"] = "5"
-    return response

@@ -6,7 +6,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.oauth.request import (
+from oauth_clients.oauthlib_request import (
     AUTH_TIME_KEY,
     CLIENT_ADDRESS_KEY,
     CLIENT_CACHE_KEY,

@@ -16,8 +16,8 @@ from jwcrypto import jws
 from jwcrypto.common import JWException, json_decode
 
 from oauth_clients.keys import kid, signing_key
-from oauth_clients.oauth.request import tenant_of
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.oauthlib_request import tenant_of
+from oauth_clients.revocation import revocations
 from tenants.models import Membership
 
 ACCESS_TOKEN_TYPE = "at+jwt"

@@ -1,17 +1,15 @@
-"""The OAuth endpoints, under DOT's ``oauth2_provider`` namespace and URL names (DOT reverses them).
+"""The token-side OAuth endpoints, with DOT's URL names (DOT reverses them).
 
-Only the endpoints we offer: no application-management or device-flow views.
+``config.urls`` puts them in DOT's ``oauth2_provider`` namespace, together
+with the authorization endpoint of ``consent``. Only the endpoints we offer:
+no application-management or device-flow views.
 """
 
 from django.urls import path
 
-from consent.views import AuthorizationView
 from oauth_clients.oauth import views
 
-app_name = "oauth2_provider"
-
 urlpatterns = [
-    path("oauth/authorize", AuthorizationView.as_view(), name="authorize"),
     path("oauth/token", views.TokenView.as_view(), name="token"),
     path("oauth/revoke", views.RevokeTokenView.as_view(), name="revoke-token"),
     path("oauth/introspect", views.IntrospectView.as_view(), name="introspect"),

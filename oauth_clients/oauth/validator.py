@@ -26,13 +26,13 @@ from oauth_clients.models import (
 )
 from oauth_clients.oauth import client_auth
 from oauth_clients.oauth.basic import decode_basic, is_basic
-from oauth_clients.oauth.request import (
+from oauth_clients.oauthlib_request import (
     AUTH_TIME_KEY,
     CLIENT_CACHE_KEY,
     client_address_of,
     tenant_of,
 )
-from oauth_clients.oauth.revocation import record_revocations
+from oauth_clients.revocation import record_revocations
 from tenants import telemetry
 from tenants.models import Membership
 from tenants.services import record_event

@@ -25,39 +25,11 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.basic import is_basic
-from oauth_clients.oauth.resource import authenticate_bearer, bearer_token, require_bearer
-from oauth_clients.oauth.revocation import revoke_jti
+from oauth_clients.oauth.bearer import authenticate_bearer, bearer_token, require_bearer
+from oauth_clients.oauth.errors import ERROR_TITLES, oauth_error_body, oauth_error_response
+from oauth_clients.revocation import revoke_jti
 from tenants import telemetry
 from tenants.models import Membership
-
-ERROR_TITLES = {
-    "invalid_request": "Invalid request",
-    "invalid_client": "Client authentication failed",
-    "invalid_grant": "Invalid grant",
-    "unauthorized_client": "Unauthorized client",
-    "unsupported_grant_type": "Unsupported grant type",
-    "invalid_scope": "Invalid scope",
-    "access_denied": "Access denied",
-    "invalid_token": "Invalid token",
-    "insufficient_scope": "Insufficient scope",
-    "too_many_requests": "Too many requests",
-}
-
-
-def oauth_error_body(error: str, description: str, status: int) -> dict:
-    """RFC 6749 §5.2 fields, plus the ``errors`` list the product's own clients read."""
-    return {
-        "error": error,
-        "error_description": description,
-        "errors": [
-            {
-                "code": error,
-                "title": ERROR_TITLES.get(error, error.replace("_", " ").capitalize()),
-                "detail": description,
-                "status": str(status),
-            }
-        ],
-    }
 
 
 def oauth_response(
@@ -86,12 +58,7 @@ def oauth_response(
 
 
 def body_error(error: errors.OAuth2Error) -> HttpResponse:
-    response = JsonResponse(
-        oauth_error_body(error.error, error.description, error.status_code),
-        status=error.status_code,
-    )
-    response["Cache-Control"] = "no-store"
-    return response
+    return oauth_error_response(error.error, error.description, error.status_code)
 
 
 SENSITIVE = ("client_secret", "code", "refresh_token", "code_verifier", "token")

@@ -7,9 +7,9 @@ import pytest
 from oauthlib.common import Request
 
 from oauth_clients.models import ClientSecret, ConnectionConfig, OAuthClient
-from oauth_clients.oauth.request import TENANT_KEY
-from oauth_clients.oauth.revocation import revocations
 from oauth_clients.oauth.tokens import generate_access_token
+from oauth_clients.oauthlib_request import TENANT_KEY
+from oauth_clients.revocation import revocations
 from tenants.models import AuditEvent
 from tests.conftest import client_for
 from tests.factories import create_oauth_client

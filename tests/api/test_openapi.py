@@ -18,7 +18,6 @@ import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
-from django.urls import get_resolver
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -30,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from oauth_clients.management_api import OPENAPI_PATH
+from oauth_clients.api.clients import OPENAPI_PATH
 from tests.api.conftest import REDIRECT, token_for
 from tests.conftest import client_for
 from tests.factories import create_oauth_client
@@ -96,11 +95,13 @@ def test_the_served_document_loads_in_schemathesis(tenant_a, same_connection):
 
 def implemented_paths() -> set[str]:
     """The management API's URL patterns, written as OpenAPI paths."""
+    from oauth_clients.api import urls as api_urls
+
     paths = set()
-    for pattern in get_resolver().url_patterns:
+    for pattern in api_urls.urlpatterns:
         name = getattr(pattern, "name", None) or ""
         if name.startswith("api-oauth-client"):
-            route = "/" + str(pattern.pattern)
+            route = "/api/" + str(pattern.pattern)
             paths.add(
                 re.sub(r"<slug:client_id>", "{clientId}", route).replace("<slug:hint>", "{hint}")
             )

@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from tests.conftest import client_for
 from tests.factories import create_oauth_client
 

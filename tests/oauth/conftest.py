@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import Membership
 from tests.conftest import client_for

@@ -31,7 +31,7 @@ DESCRIPTIONS = {
 @pytest.fixture(autouse=True)
 def revocations_read_every_time(monkeypatch):
     """Each bearer check re-reads the revocation list (in production: within a second)."""
-    monkeypatch.setattr("oauth_clients.oauth.revocation.REFRESH_SECONDS", 0)
+    monkeypatch.setattr("oauth_clients.revocation.REFRESH_SECONDS", 0)
 
 
 # --- Helpers -----------------------------------------------------------------------------

@@ -320,7 +320,7 @@ def test_introspection_answers_get_with_405(alice_http, api, web):
 
 def test_a_token_revoked_by_another_worker_is_inactive_at_once(alice_http, api, web, monkeypatch):
     """Another worker's revocation: this process's revocation list has not caught up yet."""
-    from oauth_clients.oauth.revocation import revocations
+    from oauth_clients.revocation import revocations
 
     tokens = issue(alice_http, api, web)
     assert introspection(api, web, tokens["access_token"])["active"] is True

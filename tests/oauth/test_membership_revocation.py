@@ -2,8 +2,8 @@
 
 import pytest
 
+from oauth_clients import revocation
 from oauth_clients.models import RevokedToken
-from oauth_clients.oauth import revocation
 from oauth_clients.services import ClientData, update_client
 from tenants.models import Membership
 from tests.conftest import client_for

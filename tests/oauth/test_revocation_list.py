@@ -8,10 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from oauth_clients import revocation
 from oauth_clients.models import AccessToken, RefreshToken, RevokedToken
-from oauth_clients.oauth import revocation
-from oauth_clients.oauth.revocation import RevocationList, revocations
 from oauth_clients.oauth.tokens import verify_access_token
+from oauth_clients.revocation import RevocationList, revocations
 from oauth_clients.services import delete_clients, revoke_tokens
 from tests.factories import create_oauth_client
 from tests.oauth.conftest import REDIRECT, Registered, basic

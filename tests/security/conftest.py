@@ -91,7 +91,7 @@ class Server:
 @pytest.fixture
 def server(live_server, settings, monkeypatch) -> Server:
     """The live server, with the issuers naming its port and a fresh revocation list."""
-    from oauth_clients.oauth.revocation import revocations
+    from oauth_clients.revocation import revocations
 
     _resolve_localhost(monkeypatch)
     port = urlsplit(live_server.url).port

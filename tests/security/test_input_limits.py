@@ -27,7 +27,7 @@ from oauth_clients.models import (
     RefreshToken,
     RevokedToken,
 )
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from oauth_clients.services import publish_client
 from tenants.models import AuditEvent, User
 from tests.conftest import client_for

@@ -24,7 +24,7 @@ from django.urls import reverse
 
 from consent.models import ConsentGrant
 from oauth_clients.models import AccessToken, AuthorizationCode, ConnectionConfig
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from oauth_clients.services import publish_client
 from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, create_oauth_client

@@ -46,7 +46,7 @@ from oauth_clients.models import (
     RefreshToken,
     RevokedToken,
 )
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from tenants.models import AuditEvent, Tenant, User
 from tests.conftest import client_for, sign_in
 from tests.factories import create_oauth_client
@@ -267,7 +267,7 @@ class TestOtherErrors:
     def test_a_bug_in_the_api_is_a_json_500(self, tenant_a, token):
         http = no_raise(tenant_a)
         with mock.patch(
-            "oauth_clients.oauth.resource.authenticate_bearer", side_effect=KeyError("boom")
+            "oauth_clients.oauth.bearer.authenticate_bearer", side_effect=KeyError("boom")
         ):
             response = http.get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert_server_error_json(response)

@@ -38,7 +38,7 @@ from oauth_clients.models import (
     ConnectionConfig,
     OAuthClient,
 )
-from oauth_clients.oauth.revocation import revocations
+from oauth_clients.revocation import revocations
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import AuditEvent, Membership
 from tests.conftest import client_for

@@ -4,7 +4,7 @@ from django.utils import timezone
 from oauth2_provider.models import clear_expired
 
 from oauth_clients.models import AccessToken, RevokedToken
-from oauth_clients.oauth.revocation import access_token_deleted
+from oauth_clients.revocation import access_token_deleted
 
 
 class Command(BaseCommand):

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.http import JsonResponse
 
+from oauth_clients.oauth.errors import oauth_error_response
 from oauth_clients.oauth.tokens import AccessTokenClaims, verify_access_token
 from tenants.models import Membership
 
@@ -60,14 +61,11 @@ def authenticate_bearer(token: str, tenant, scopes=()) -> BearerResult:
 
 
 def _error(status: int, error: str, description: str, scopes=()) -> JsonResponse:
-    from oauth_clients.oauth.views import oauth_error_body
-
-    response = JsonResponse(oauth_error_body(error, description, status), status=status)
+    response = oauth_error_response(error, description, status)
     challenge = f'Bearer realm="api", error="{error}"'
     if scopes:
         challenge += f', scope="{" ".join(scopes)}"'
     response["WWW-Authenticate"] = challenge
-    response["Cache-Control"] = "no-store"
     return response
 
 

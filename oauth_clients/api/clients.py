@@ -20,9 +20,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from oauth_clients import services
-from oauth_clients.forms import ClientForm
+from oauth_clients.console.forms import ClientForm
 from oauth_clients.models import ClientSecret, ConnectionConfig, OAuthClient
-from oauth_clients.oauth.resource import require_bearer
+from oauth_clients.oauth.bearer import require_bearer
 from tenants.scoping import scoped
 
 ADMIN_SCOPE = "admin_classic"

@@ -22,15 +22,15 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from django.views.decorators.vary import vary_on_headers
 
 from oauth_clients import services
-from oauth_clients.forms import (
+from oauth_clients.console.forms import (
     BulkDeleteForm,
     ClientForm,
     ConsentMethodForm,
     GenerateSecretForm,
     intent_of,
 )
+from oauth_clients.console.rows import client_rows
 from oauth_clients.models import AUDIT_ACTION_LABELS, ClientSecret, ConnectionConfig, OAuthClient
-from oauth_clients.rows import client_rows
 from tenants.decorators import tenant_admin_required
 from tenants.hosts import origin
 from tenants.models import AuditEvent

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oauth_clients import views
+from oauth_clients.console import views
 
 app_name = "oauth_clients"
 

@@ -6,11 +6,9 @@ and API paths never redirect to the sign-in page.
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from oauth_clients.oauth.resource import require_bearer
-from oauth_clients.oauth.views import oauth_error_body
+from oauth_clients.oauth.bearer import require_bearer
 
 
 @never_cache
@@ -37,10 +35,3 @@ def users_me(request: HttpRequest) -> JsonResponse:
         data["type"] = "user"
         data["email"] = user.email
     return JsonResponse(data)
-
-
-@csrf_exempt
-def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
-    return JsonResponse(
-        oauth_error_body("not_found", "There is no API at this path.", 404), status=404
-    )
