@@ -346,6 +346,9 @@ def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
     # statements need no cascade (foreign keys are checked at commit). The
     # access tokens' jtis go on the revocation list first: they are JWTs.
     record_revocations(AccessToken.objects.filter(application__in=pks))
+    # Django's private QuerySet._raw_delete is one DELETE statement; delete() would
+    # read the rows and delete them in batches of 100 (contract:
+    # tests/oauth/test_library_contract.py).
     # A machine-to-machine client's service account stops being a member (its
     # tokens are these clients' tokens, revoked here already: no signals needed).
     service_members = Membership.objects.filter(tenant=tenant, user__service_client__in=pks)

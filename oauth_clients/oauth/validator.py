@@ -69,6 +69,10 @@ class TenantOAuth2Validator(OAuth2Validator):
     def _load_application(self, client_id, request):
         """DOT's lookup, remembered for the rest of this HTTP request.
 
+        Private in DOT, overridden because every client lookup of the validator
+        goes through it and no public hook caches it (contract:
+        tests/oauth/test_library_contract.py).
+
         oauthlib validates an authorization request twice (once to show the
         page, once to issue the code); the client is read once.
         """
@@ -226,6 +230,11 @@ class TenantOAuth2Validator(OAuth2Validator):
 
     # --- Authorization codes ----------------------------------------------------------
     def _create_authorization_code(self, request, code, expires=None):
+        """DOT's code row, with our columns: tenant and auth_time.
+
+        Private in DOT; the public ``save_authorization_code`` would need the
+        whole of DOT's logic copied to add two columns (contract test).
+        """
         expires = expires or timezone.now() + timedelta(
             seconds=settings.OAUTH2_PROVIDER["AUTHORIZATION_CODE_EXPIRE_SECONDS"]
         )
@@ -331,8 +340,11 @@ class TenantOAuth2Validator(OAuth2Validator):
         return (grant.nonce or None) if grant else None
 
     def _check_and_set_request_resource(self, request):
-        # No RFC 8707 resource indicators here: a token is for its tenant's APIs
-        # (its audience is the tenant). DOT's version would re-read the code row.
+        """No RFC 8707 resource indicators here: a token is for its tenant's APIs.
+
+        Private in DOT; its version would re-read the code row on every code
+        exchange (one more query), and no setting turns it off (contract test).
+        """
         request.resource = []
 
     # --- Tokens -------------------------------------------------------------------------
@@ -356,6 +368,11 @@ class TenantOAuth2Validator(OAuth2Validator):
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        """DOT's access-token row, with our columns: tenant, jti, token family.
+
+        Private in DOT; ``save_bearer_token`` is public but its rotation and
+        grace-period logic would have to be copied to add columns (contract test).
+        """
         id_token = token.get("id_token")
         if id_token:
             id_token = self._load_id_token(id_token)
@@ -377,6 +394,10 @@ class TenantOAuth2Validator(OAuth2Validator):
     def _create_refresh_token(
         self, request, refresh_token_code, access_token, previous_refresh_token
     ):
+        """DOT's refresh-token row, with our columns: tenant, family start, scope, auth_time.
+
+        Private in DOT, for the same reason as ``_create_access_token`` (contract test).
+        """
         if previous_refresh_token is not None:
             family = previous_refresh_token.token_family
             started = previous_refresh_token.family_started_at
@@ -400,6 +421,11 @@ class TenantOAuth2Validator(OAuth2Validator):
         return refresh_token
 
     def _save_id_token(self, jti, request, expires, *args, **kwargs):
+        """DOT's ID-token row, with its tenant.
+
+        Private in DOT; ``finalize_id_token`` (public) would have to be copied
+        whole to change the row it saves (contract test).
+        """
         return IDToken.objects.create(
             tenant=tenant_of(request),
             user=request.user,

@@ -139,6 +139,9 @@ class IntrospectView(OAuthLibMixin, View):
             return body_error(error)
         server = self.get_server()
         core = self.get_oauthlib_backend_class()(server)
+        # DOT's public authenticate_client answers a bool; we need the client it
+        # authenticated, so the oauthlib request is built as DOT builds it (private
+        # _extract_params; contract: tests/oauth/test_library_contract.py).
         uri, http_method, body, headers = core._extract_params(request)
         oauth_request = OAuthlibRequest(uri, http_method, body, headers)
         try:
