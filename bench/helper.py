@@ -37,6 +37,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from oauth2_provider.models import set_token_value  # noqa: E402
 from oauthlib.common import Request as OAuthlibRequest  # noqa: E402
 
 from oauth_clients.models import (  # noqa: E402
@@ -76,13 +77,29 @@ def make_session(user: User, tenant_id: int) -> str:
     return session.session_key
 
 
+ACCESS_TOKEN_LIFETIME = settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]
+
+
 def mint_token(client: OAuthClient, user: User, tenant: Tenant) -> str:
+    """An access token and its row, as the token endpoint stores them (introspection reads it)."""
     request = OAuthlibRequest("/oauth/token", http_method="POST", headers={TENANT_KEY: tenant})
     request.client = client
     request.user = user
     request.scopes = ["user_default"]
     request.grant_type = "authorization_code"
-    return generate_access_token(request)
+    token = generate_access_token(request)
+    row = AccessToken(
+        tenant=tenant,
+        user=user,
+        application=client,
+        scope="user_default",
+        jti=request.access_token_jti,
+        expires=timezone.now()
+        + timedelta(seconds=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"]),
+    )
+    set_token_value(row, token)
+    row.save()
+    return token
 
 
 def cmd_inputs(layout_path, port, out) -> None:

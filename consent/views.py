@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from oauth2_provider import views as dot_views
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.http import OAuth2ResponseRedirect
+
 # Private in DOT, used as it is: RFC 9207's iss on every redirect, errors included,
 # exactly as DOT adds it to codes (contract: tests/oauth/test_library_contract.py).
 from oauth2_provider.oauth2_backends import _add_iss_to_redirect

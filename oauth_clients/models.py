@@ -320,6 +320,11 @@ class ConnectionConfig(models.Model):
         return [scope for scope in scopes if scope not in approved]
 
 
+def token_checksum(token: str) -> str:
+    """How a stored token row is found again: SHA-256 of the token, as DOT stores it."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
 def secret_digest(plaintext: str) -> str:
     """HMAC-SHA256 of a client secret under its dedicated key.
 

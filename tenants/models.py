@@ -124,6 +124,22 @@ class Tenant(models.Model):
         return hosts.origin(self.hostname)
 
 
+class MembershipQuerySet(TenantScopedQuerySet):
+    """The two directions between a member and a token's ``sub`` at a tenant."""
+
+    def subject_of(self, tenant: "Tenant", user_id) -> str | None:
+        """The token subject of ``user_id`` at ``tenant``, while an active member there."""
+        subjects = self.for_tenant(tenant).filter(user_id=user_id, user__is_active=True)
+        # [:1], not .first(): one row at most, so no ORDER BY is needed.
+        subject = next(iter(subjects.values_list("subject", flat=True)[:1]), None)
+        return str(subject) if subject is not None else None
+
+    def member_for(self, tenant: "Tenant", subject: str) -> "Membership | None":
+        """The active member (with the user) whom a token subject stands for at ``tenant``."""
+        members = self.for_tenant(tenant).filter(subject=subject, user__is_active=True)
+        return next(iter(members.select_related("user")[:1]), None)
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         ADMIN = "admin", _("Tenant admin")
@@ -139,7 +155,7 @@ class Membership(models.Model):
     subject = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = TenantScopedQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -39,15 +39,7 @@ def authenticate_bearer(token: str, tenant, scopes=()) -> BearerResult:
     claims = verify_access_token(token, tenant)
     if claims is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")
-    # [:1], not .first(): the subject is unique, so no ORDER BY is needed.
-    membership = next(
-        iter(
-            Membership.objects.for_tenant(tenant)
-            .filter(subject=claims.subject, user__is_active=True)
-            .select_related("user")[:1]
-        ),
-        None,
-    )
+    membership = Membership.objects.member_for(tenant, claims.subject)
     if membership is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")
     if not set(scopes) <= claims.scopes:

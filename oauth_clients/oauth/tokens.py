@@ -35,17 +35,12 @@ def subject_of(request) -> str:
     user_id = request.user.pk if request.user is not None else None
     if user_id is None and request.grant_type == "client_credentials":
         user_id = request.client.service_user_id
-    subject = (
-        Membership.objects.for_tenant(tenant)
-        .filter(user_id=user_id)
-        .values_list("subject", flat=True)
-        .first()
-    )
+    subject = Membership.objects.subject_of(tenant, user_id)
     if subject is None:
         # Validation runs before issuance and refuses non-members; this is a backstop.
         raise PermissionError("No membership for the token's subject at this tenant.")
-    request.token_subject = str(subject)
-    return request.token_subject
+    request.token_subject = subject
+    return subject
 
 
 def generate_access_token(request) -> str:

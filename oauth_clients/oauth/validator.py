@@ -4,7 +4,6 @@ Configured as ``OAUTH2_PROVIDER["OAUTH2_VALIDATOR_CLASS"]``. Each override
 names the RFC rule it implements; everything else is DOT's and oauthlib's.
 """
 
-import hashlib
 import logging
 from datetime import timedelta
 
@@ -23,6 +22,7 @@ from oauth_clients.models import (
     IDToken,
     OAuthClient,
     RefreshToken,
+    token_checksum,
 )
 from oauth_clients.oauth import client_auth
 from oauth_clients.oauth.basic import decode_basic, is_basic
@@ -44,10 +44,6 @@ log = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # A burst of failed client authentications worth an audit entry.
 FAILED_AUTH_BURST = 10
-
-
-def _checksum(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class TenantOAuth2Validator(OAuth2Validator):
@@ -439,7 +435,9 @@ class TenantOAuth2Validator(OAuth2Validator):
         if not token:
             return None
         return (
-            RefreshToken.objects.filter(token_checksum=_checksum(token), tenant=tenant_of(request))
+            RefreshToken.objects.filter(
+                token_checksum=token_checksum(token), tenant=tenant_of(request)
+            )
             .select_related("application", "user", "access_token")
             .order_by(F("revoked").desc(nulls_first=True))
             .first()
@@ -520,7 +518,7 @@ class TenantOAuth2Validator(OAuth2Validator):
         Unknown tokens are ignored (§2.2: still a 200).
         """
         lookup = {
-            "token_checksum": _checksum(token),
+            "token_checksum": token_checksum(token),
             "application": request.client,
             "tenant": tenant_of(request),
         }
@@ -580,15 +578,10 @@ class TenantOAuth2Validator(OAuth2Validator):
         """The token subject of an active member of this tenant (kept for the token), or None."""
         if user is None or not user.is_active:
             return None
-        subject = (
-            Membership.objects.for_tenant(tenant_of(request))
-            .filter(user=user)
-            .values_list("subject", flat=True)
-            .first()
-        )
+        subject = Membership.objects.subject_of(tenant_of(request), user.pk)
         if subject is not None:
-            request.token_subject = str(subject)
-        return request.token_subject if subject is not None else None
+            request.token_subject = subject
+        return subject
 
     # --- OpenID Connect -----------------------------------------------------------------
     def get_oidc_issuer_endpoint(self, request):
@@ -596,11 +589,9 @@ class TenantOAuth2Validator(OAuth2Validator):
 
     def get_claim_dict(self, request):
         claims = {
-            "sub": lambda r: str(
-                Membership.objects.for_tenant(tenant_of(r))
-                .filter(user=r.user)
-                .values_list("subject", flat=True)
-                .get()
+            "sub": lambda r: (
+                getattr(r, "token_subject", None)
+                or Membership.objects.subject_of(tenant_of(r), r.user.pk)
             ),
             "name": lambda r: r.user.name,
             "email": lambda r: r.user.email,

@@ -6,7 +6,6 @@ our own where DOT's answer differs from what we promise (introspection,
 discovery documents built from the tenant's issuer).
 """
 
-import hashlib
 import json
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
-from oauth_clients.models import AccessToken, RefreshToken
+from oauth_clients.models import AccessToken, RefreshToken, token_checksum
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.basic import is_basic
 from oauth_clients.oauth.bearer import authenticate_bearer, bearer_token, require_bearer
@@ -208,7 +207,7 @@ class IntrospectView(OAuthLibMixin, View):
         rt = (
             RefreshToken.objects.for_tenant(request.tenant)
             .filter(
-                token_checksum=hashlib.sha256(token.encode()).hexdigest(),
+                token_checksum=token_checksum(token),
                 application=client,
                 revoked__isnull=True,
                 user__is_active=True,
@@ -217,7 +216,7 @@ class IntrospectView(OAuthLibMixin, View):
         )
         if rt is None or rt.family_has_ended():
             return None
-        if not Membership.objects.for_tenant(request.tenant).filter(user_id=rt.user_id).exists():
+        if Membership.objects.subject_of(request.tenant, rt.user_id) is None:
             return None
         return rt
 
