@@ -31,8 +31,8 @@ from oauth_clients.console.forms import (
 )
 from oauth_clients.console.rows import client_rows
 from oauth_clients.models import AUDIT_ACTION_LABELS, ClientSecret, ConnectionConfig, OAuthClient
+from oauth_clients.oauth import metadata
 from tenants.decorators import tenant_admin_required
-from tenants.hosts import origin
 from tenants.models import AuditEvent
 from tenants.scoping import get_scoped_or_404, scoped
 
@@ -271,21 +271,31 @@ def client_configuration(request: HttpRequest, client_id: str) -> HttpResponse:
     return render_dialog(request, "_configuration.html", configuration_context(request, client))
 
 
+# What View OAuth configuration lists of the tenant's endpoints.
+CONFIGURATION_ENDPOINTS = (
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "revocation_endpoint",
+    "jwks_uri",
+)
+
+
 def configuration_context(request: HttpRequest, client: OAuthClient, *, external=False) -> dict:
     """What an application needs to sign users in through ``client`` at this tenant."""
-    issuer = request.tenant.base_url
-    endpoints = {
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "token_endpoint": f"{issuer}/oauth/token",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "discovery_url": f"{issuer}/.well-known/openid-configuration",
-    }
+    every = metadata.endpoints(request.tenant)
+    shown = (
+        "issuer",
+        "authorization_endpoint",
+        "token_endpoint",
+        "revocation_endpoint",
+        "jwks_uri",
+    )
+    endpoints = {name: every[name] for name in shown}
+    endpoints["discovery_url"] = every["issuer"] + metadata.DISCOVERY_PATH
     if client.is_published:
-        # Multi-tenant applications start at the region, which asks for the tenant.
-        endpoints["region_authorization_endpoint"] = (
-            f"{origin(request.tenant.region.hostname)}/oauth/authorize"
+        endpoints["region_authorization_endpoint"] = metadata.region_authorization_endpoint(
+            request.tenant
         )
     config = {
         **endpoints,

@@ -8,7 +8,6 @@ discovery documents built from the tenant's issuer).
 
 import json
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
@@ -22,6 +21,7 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from oauth_clients.models import AccessToken, RefreshToken, token_checksum
+from oauth_clients.oauth import metadata
 from oauth_clients.oauth.backend import parse_body
 from oauth_clients.oauth.basic import is_basic
 from oauth_clients.oauth.bearer import authenticate_bearer, bearer_token, require_bearer
@@ -243,47 +243,9 @@ def userinfo(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def server_metadata(request: HttpRequest) -> dict:
-    """Authorization server metadata (RFC 8414) and OpenID provider metadata, for this tenant."""
-    issuer = request.tenant.base_url
-    return {
-        "issuer": issuer,
-        "authorization_endpoint": f"{issuer}/oauth/authorize",
-        "token_endpoint": f"{issuer}/oauth/token",
-        "revocation_endpoint": f"{issuer}/oauth/revoke",
-        "introspection_endpoint": f"{issuer}/oauth/introspect",
-        "userinfo_endpoint": f"{issuer}/oauth/userinfo",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
-        "scopes_supported": list(settings.OAUTH2_PROVIDER["SCOPES"]),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
-        "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "revocation_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "name", "email", "email_verified"],
-        "prompt_values_supported": ["none", "login", "consent"],
-        "authorization_response_iss_parameter_supported": True,
-    }
-
-
 @require_safe
 def openid_configuration(request: HttpRequest) -> JsonResponse:
-    response = JsonResponse(server_metadata(request))
+    response = JsonResponse(metadata.server_metadata(request.tenant))
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
