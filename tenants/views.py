@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from tenants import console as console_panels
 from tenants import ratelimit, sessions, telemetry
 from tenants.decorators import tenant_admin_required, tenant_member_required
 from tenants.forms import SignInForm
@@ -97,7 +98,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_safe
 @tenant_admin_required
 def console(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/console.html", {"active_section": "home"})
+    """The console home page: the tenant, and the panels the apps registered."""
+    return render(
+        request,
+        "tenants/console.html",
+        {"active_section": "home", "panels": console_panels.render_panels(request)},
+    )
 
 
 @require_safe

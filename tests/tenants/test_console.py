@@ -72,3 +72,32 @@ class TestLanguage:
         assert ">E-mail</label>" in html
         assert ">Wachtwoord</label>" in html
         assert ">Aanmelden</button>" in html
+
+
+@pytest.mark.django_db
+class TestHomePanels:
+    def test_the_oauth_panel_counts_this_tenants_clients_only(
+        self, alice_client, tenant_a, tenant_b, alice, carol
+    ):
+        from tests.factories import create_oauth_client
+
+        create_oauth_client(tenant_a, actor=alice, name="One")
+        create_oauth_client(tenant_b, actor=carol, name="Elsewhere")
+        html = alice_client.get("/console/").content.decode()
+        assert "1 OAuth client<" in html
+
+    def test_a_panel_an_app_registers_is_shown_in_its_order(self, alice_client, monkeypatch):
+        from tenants import console
+
+        monkeypatch.setattr(console, "_panels", dict(console._panels))
+        console.register_panel(
+            console.Panel(
+                name="first",
+                template="oauth_clients/_console_panel.html",
+                context=lambda request: {"client_count": 41},
+                order=1,
+            )
+        )
+        html = alice_client.get("/console/").content.decode()
+        assert "41 OAuth clients" in html
+        assert html.index("41 OAuth clients") < html.index("0 OAuth clients")
