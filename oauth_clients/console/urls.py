@@ -4,6 +4,8 @@ from oauth_clients.console import views
 
 app_name = "oauth_clients"
 
+PUBLISH, UNPUBLISH = {"action": "publish"}, {"action": "unpublish"}
+
 urlpatterns = [
     path("", views.client_list, name="list"),
     path("new/", views.client_create, name="create"),
@@ -24,8 +26,8 @@ urlpatterns = [
     path("<slug:client_id>/secrets/new/", views.secret_generate, name="secret_generate"),
     path("<slug:client_id>/secrets/<slug:hint>/delete/", views.secret_delete, name="secret_delete"),
     path("<slug:client_id>/configuration/", views.client_configuration, name="configuration"),
-    path("<slug:client_id>/publish/", views.client_publish, name="publish"),
-    path("<slug:client_id>/unpublish/", views.client_unpublish, name="unpublish"),
+    path("<slug:client_id>/publish/", views.client_publishing, PUBLISH, name="publish"),
+    path("<slug:client_id>/unpublish/", views.client_publishing, UNPUBLISH, name="unpublish"),
     path("<slug:client_id>/delete/", views.client_delete, name="delete"),
     path("<slug:client_id>/activity/", views.client_activity, name="activity"),
 ]

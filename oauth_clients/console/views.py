@@ -329,26 +329,23 @@ def configuration_context(request: HttpRequest, client: OAuthClient, *, external
     }
 
 
-@require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
-@tenant_admin_required
-def client_publish(request: HttpRequest, client_id: str) -> HttpResponse:
-    client = get_client(request, client_id)
-    if request.method == "POST":
-        services.publish_client(client, actor=request.user)
-        return finish(request, _("Published %(name)s.") % {"name": client.name})
-    return render_dialog(request, "_publish_confirm.html", {"client": client})
+PUBLISHING = {
+    "publish": (services.publish_client, _("Published %(name)s."), "_publish_confirm.html"),
+    "unpublish": (services.unpublish_client, _("Unpublished %(name)s."), "_unpublish_confirm.html"),
+}
 
 
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 @tenant_admin_required
-def client_unpublish(request: HttpRequest, client_id: str) -> HttpResponse:
+def client_publishing(request: HttpRequest, client_id: str, action: str) -> HttpResponse:
+    """Publish or Unpublish: a confirmation dialog (GET), carried out by its POST."""
     client = get_client(request, client_id)
+    act, message, template = PUBLISHING[action]
     if request.method == "POST":
-        services.unpublish_client(client, actor=request.user)
-        return finish(request, _("Unpublished %(name)s.") % {"name": client.name})
-    return render_dialog(request, "_unpublish_confirm.html", {"client": client})
+        act(client, actor=request.user)
+        return finish(request, message % {"name": client.name})
+    return render_dialog(request, template, {"client": client})
 
 
 def get_external(request: HttpRequest, client_id: str) -> ConnectionConfig:
