@@ -445,6 +445,14 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters (or empty).")
 
+# --- Per-process caches (tenants/generations.py) ------------------------------------
+# Rows read on every request, kept per process (least recently used out) and
+# invalidated through PostgreSQL within a second of a change.
+TENANT_CACHE_SIZE = env_int("TENANT_CACHE_SIZE", 10_000)
+# How often each process reads the generations (seconds): the most a change
+# made in another process can take to count here.
+GENERATION_CHECK_SECONDS = 1.0
+
 # --- Console limits -----------------------------------------------------------------
 OAUTH_CLIENT_LIMITS = {
     "redirect_uris": env_int("OAUTH_MAX_REDIRECT_URIS", 5),

@@ -5,7 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.shortcuts import render
 from django.utils.functional import SimpleLazyObject
 
-from tenants import hosts
+from tenants import generations, hosts
 from tenants.models import Region, Tenant
 from tenants.sessions import TENANT_KEY as SESSION_TENANT_KEY
 
@@ -14,6 +14,22 @@ from tenants.sessions import TENANT_KEY as SESSION_TENANT_KEY
 HOST_INDEPENDENT_PATHS = frozenset({"/healthz", "/metrics"})
 
 REGION_URLCONF = "config.urls_region"
+
+# Host labels → the active tenant or region (or None: unknown hosts are cached
+# too, so a flood of them costs no queries). Cleared when any tenant or region
+# changes (tenants.apps connects the bumps), within a second in every process.
+host_cache = generations.ProcessCache("tenants", "TENANT_CACHE_SIZE")
+
+
+def find_tenant(slug: str, region_code: str) -> Tenant | None:
+    tenants = Tenant.objects.select_related("region").filter(
+        slug=slug, region__code=region_code, is_active=True
+    )
+    return next(iter(tenants[:1]), None)
+
+
+def find_region(code: str) -> Region | None:
+    return next(iter(Region.objects.filter(code=code)[:1]), None)
 
 
 class TenantMiddleware:
@@ -37,20 +53,13 @@ class TenantMiddleware:
         if labels is None:
             return self.not_found(request)
         if labels.tenant is None:
-            region = Region.objects.filter(code=labels.region).first()
+            region = host_cache.get(labels, lambda: find_region(labels.region))
             if region is None:
                 return self.not_found(request)
             request.region = region
             request.urlconf = REGION_URLCONF
         else:
-            tenant = next(
-                iter(
-                    Tenant.objects.select_related("region").filter(
-                        slug=labels.tenant, region__code=labels.region, is_active=True
-                    )[:1]
-                ),
-                None,
-            )
+            tenant = host_cache.get(labels, lambda: find_tenant(labels.tenant, labels.region))
             if tenant is None:
                 return self.not_found(request)
             request.tenant = tenant

@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from tenants import sessions
+from tenants import generations, sessions
 from tenants.models import Membership
 from tenants.ratelimit import reset_cache_guard
 from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
@@ -48,13 +48,16 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Rate-limit counters live in the cache; every test starts with none (and a cache
-    that has not failed)."""
+    """Rate-limit counters live in the cache, tenants and clients in per-process caches:
+    every test starts with none (its rows are rolled back after it), and with a
+    cache that has not failed."""
     reset_cache_guard()
     cache.clear()
+    generations.clear_all()
     yield
     reset_cache_guard()
     cache.clear()
+    generations.clear_all()
 
 
 @pytest.fixture
