@@ -217,7 +217,11 @@ def small_console_tenant(layout: dict, port: int) -> dict:
     Membership.objects.create(tenant=tenant, user=admin, role=Membership.Role.ADMIN)
     create_client(
         tenant,
-        ClientData(name="Only app", redirect_uris=["https://only.example.com/cb"]),
+        ClientData(
+            name="Only app",
+            redirect_uris=["https://only.example.com/cb"],
+            allowed_scopes=["user_default"],  # the services refuse a client without scopes
+        ),
         app_type="web",
         actor=admin,
     )

@@ -14,7 +14,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -32,7 +31,6 @@ from oauth2_provider.models import (
 from oauth_clients import uris
 from oauth_clients.oauthlib_request import tenant_of
 from tenants.models import Tenant, TenantScopedQuerySet
-from tenants.text import validate_visible_text
 
 
 def generate_client_id() -> str:
@@ -95,7 +93,11 @@ class OAuthClient(AbstractApplication):
     client_secret = ClientSecretField(max_length=255, blank=True, default="")
     hash_client_secret = models.BooleanField(default=False)
 
-    description = models.TextField(_("description"), max_length=1000, blank=True)
+    # Shown to other tenants' users on consent and approval pages.
+    NAME_MAX_LENGTH = 100
+    DESCRIPTION_MAX_LENGTH = 1000
+
+    description = models.TextField(_("description"), max_length=DESCRIPTION_MAX_LENGTH, blank=True)
     app_type = models.CharField(
         _("client type"), max_length=10, choices=AppType.choices, default=AppType.WEB
     )
@@ -173,41 +175,12 @@ class OAuthClient(AbstractApplication):
 
     # --- Rules -----------------------------------------------------------------
     def clean(self) -> None:
-        """Validate the client with our rules (DOT's would refuse loopback http origins)."""
-        errors: dict[str, list] = {}
-        for field, multiline in (("name", False), ("description", True)):
-            try:
-                validate_visible_text(getattr(self, field), allow_newlines=multiline)
-            except ValidationError as error:
-                errors.setdefault(field, []).append(error)
-        native = self.app_type == self.AppType.NATIVE
-        for uri in self.redirect_uri_list:
-            try:
-                uris.validate_redirect_uri(uri, allow_private_use_scheme=native)
-            except ValidationError as error:
-                errors.setdefault("redirect_uris", []).append(error)
-        for origin in self.allowed_origin_list:
-            try:
-                uris.validate_origin(origin)
-            except ValidationError as error:
-                errors.setdefault("allowed_origins", []).append(error)
-        if self.allowed_origin_list and self.app_type != self.AppType.SPA:
-            errors.setdefault("allowed_origins", []).append(
-                ValidationError(_("Only single-page apps have allowed origins."))
-            )
-        unknown = set(self.allowed_scope_list) - set(platform_scopes())
-        if unknown:
-            errors.setdefault("allowed_scopes", []).append(
-                ValidationError(
-                    _("Unknown scope: %(scopes)s"), params={"scopes": " ".join(sorted(unknown))}
-                )
-            )
-        if self.machine_to_machine and self.app_type != self.AppType.WEB:
-            errors.setdefault("machine_to_machine", []).append(
-                ValidationError(_("Only Web clients can be machine-to-machine."))
-            )
-        if errors:
-            raise ValidationError(errors)
+        """Not DOT's rules, which would refuse loopback http origins.
+
+        Ours are ``services.validate_client_data``: every write through the
+        services runs them on the fields as entered, before the lists are
+        joined for storage (a joined list can no longer say which item was wrong).
+        """
 
     def redirect_uri_allowed(self, uri: str) -> bool:
         """Exact, case-sensitive match with a registered URL (RFC 9700 §4.1.3).

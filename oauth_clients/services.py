@@ -1,21 +1,25 @@
 """Everything that writes OAuth clients: one transaction and one audit entry per action.
 
-The console (and later the management API) call these; the rules live here
-and on the models, never in a view.
+The console and the management API call these; the rules for a client's
+fields are ``validate_client_data``, which both run on their input and every
+write here runs again. Never in a view, never only in a form.
 """
 
 import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oauth_clients import uris
 from oauth_clients.models import (
     ADMIN_SCOPES,
     AccessToken,
@@ -26,12 +30,14 @@ from oauth_clients.models import (
     IDToken,
     OAuthClient,
     RefreshToken,
+    platform_scopes,
     secret_digest,
 )
 from oauth_clients.revocation import record_revocations
 from tenants import telemetry
 from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
+from tenants.text import validate_visible_text
 
 SECRET_RANDOM_BYTES = 36  # 72 hex characters: 268 random bits besides the 5-character hint
 SECRET_EXPIRY_DAYS = (30, 90, 180, 365)
@@ -50,24 +56,138 @@ class ClientData:
     consent_method: str = ConnectionConfig.ConsentMethod.REQUIRED
 
 
-def _limit(name: str) -> int:
+def client_limit(name: str) -> int:
+    """How many redirect URLs, allowed origins, secrets or clients there may be."""
     return settings.OAUTH_CLIENT_LIMITS[name]
 
 
+def validate_client_data(data: ClientData, *, app_type: str) -> None:
+    """The rules for a client's editable fields, whichever way they come in (console, API).
+
+    Raises ``ValidationError`` keyed by ``ClientData`` field, with every broken
+    rule at once. An error about one item of a list carries the item's
+    position as ``params["index"]`` (the API points at it, RFC 6901).
+    """
+    errors = {
+        "name": _text_errors(data.name, OAuthClient.NAME_MAX_LENGTH, required=True),
+        "description": _text_errors(
+            data.description, OAuthClient.DESCRIPTION_MAX_LENGTH, multiline=True
+        ),
+        "app_type": (
+            []
+            if app_type in OAuthClient.AppType.values
+            else [ValidationError(_("Choose a client type."), code="invalid_choice")]
+        ),
+        "redirect_uris": _redirect_uri_errors(data.redirect_uris, app_type=app_type),
+        "allowed_origins": _origin_errors(data.allowed_origins, app_type=app_type),
+        "allowed_scopes": _scope_errors(data.allowed_scopes),
+        "machine_to_machine": (
+            [ValidationError(_("Only Web clients can be machine-to-machine."))]
+            if data.machine_to_machine and app_type != OAuthClient.AppType.WEB
+            else []
+        ),
+        "consent_method": (
+            []
+            if data.consent_method in ConnectionConfig.ConsentMethod.values
+            else [ValidationError(_("Choose Required or Trusted."))]
+        ),
+    }
+    errors = {name: found for name, found in errors.items() if found}
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_list_item(name: str, value: str, *, app_type: str) -> None:
+    """One redirect URL (RFC 9700 §4.1.3; a native app's private-use scheme, RFC 8252 §7.1)
+    or one allowed origin."""
+    if name == "redirect_uris":
+        native = app_type == OAuthClient.AppType.NATIVE
+        uris.validate_redirect_uri(value, allow_private_use_scheme=native)
+    else:
+        uris.validate_origin(value)
+
+
+def _required() -> ValidationError:
+    return ValidationError(_("This field is required."), code="required")
+
+
+def _text_errors(value: str, max_length: int, *, required=False, multiline=False) -> list:
+    """A name or description: shown to other tenants' users, so visible text only."""
+    if required and not value.strip():
+        return [_required()]
+    return _collect(
+        partial(validate_visible_text, allow_newlines=multiline),
+        MaxLengthValidator(max_length),
+        value=value,
+    )
+
+
+def _collect(*validators, value) -> list:
+    found = []
+    for validate in validators:
+        try:
+            validate(value)
+        except ValidationError as error:
+            found.extend(error.error_list)
+    return found
+
+
+def _list_errors(name: str, values: list[str], *, app_type: str) -> list:
+    """Each item's own problem, then the first duplicate, then the limit."""
+    found = []
+    for index, value in enumerate(values):
+        try:
+            validate_list_item(name, value, app_type=app_type)
+        except ValidationError as error:
+            found.append(_item_error(index, value, error.messages[0]))
+    found += _collect(uris.validate_unique, value=values)
+    if len(values) > client_limit(name):
+        found.append(
+            ValidationError(_("At most %(max)d are allowed."), params={"max": client_limit(name)})
+        )
+    return found
+
+
+def _item_error(index: int, value: str, reason: str) -> ValidationError:
+    return ValidationError(
+        "%(value)s: %(reason)s", params={"value": value, "reason": reason, "index": index}
+    )
+
+
+def _redirect_uri_errors(values: list[str], *, app_type: str) -> list:
+    if not values:
+        return [ValidationError(_("Add at least one redirect URL."), code="required")]
+    return _list_errors("redirect_uris", values, app_type=app_type)
+
+
+def _origin_errors(values: list[str], *, app_type: str) -> list:
+    """Only a single-page app runs in a browser and needs CORS (the token endpoint's)."""
+    if values and app_type != OAuthClient.AppType.SPA:
+        return [ValidationError(_("Only single-page apps have allowed origins."))]
+    return _list_errors("allowed_origins", values, app_type=app_type)
+
+
+def _scope_errors(values: list[str]) -> list:
+    """At least one scope, each one of the platform's (settings ``OAUTH2_PROVIDER["SCOPES"]``)."""
+    if not values:
+        return [_required()]
+    known = set(platform_scopes())
+    found = [
+        ValidationError(_("Unknown scope: %(scopes)s"), params={"scopes": value, "index": index})
+        for index, value in enumerate(values)
+        if value not in known
+    ]
+    return found + _collect(uris.validate_unique, value=values)
+
+
 def _apply(client: OAuthClient, data: ClientData) -> None:
-    for name, values in (
-        ("redirect_uris", data.redirect_uris),
-        ("allowed_origins", data.allowed_origins),
-    ):
-        if len(values) > _limit(name):
-            raise ValidationError({name: _("At most %(max)d are allowed.") % {"max": _limit(name)}})
+    validate_client_data(data, app_type=client.app_type)
     client.name = data.name
     client.description = data.description
     client.redirect_uris = " ".join(data.redirect_uris)
     client.allowed_origins = " ".join(data.allowed_origins)
     client.allowed_scopes = " ".join(data.allowed_scopes)
     client.machine_to_machine = data.machine_to_machine
-    client.clean()
 
 
 @transaction.atomic
@@ -77,10 +197,10 @@ def create_client(
     """Create a client for ``tenant``; returns it and, for a Web client, its first secret."""
     # Lock the tenant row so that two concurrent creations cannot both pass the limit.
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()
-    if OAuthClient.objects.for_tenant(tenant).count() >= _limit("clients"):
+    if OAuthClient.objects.for_tenant(tenant).count() >= client_limit("clients"):
         raise ValidationError(
             _("This tenant already has %(max)d OAuth clients, the most allowed. Delete one first.")
-            % {"max": _limit("clients")}
+            % {"max": client_limit("clients")}
         )
     client = OAuthClient(tenant=tenant, app_type=app_type, created_by=actor, updated_by=actor)
     _apply(client, data)
@@ -196,10 +316,10 @@ def generate_secret(
         raise ValidationError(_("Choose an expiry from the list."))
     # Lock the client so that concurrent requests cannot pass the limit together.
     OAuthClient.objects.select_for_update().filter(pk=client.pk).first()
-    if client.secrets.count() >= _limit("secrets"):
+    if client.secrets.count() >= client_limit("secrets"):
         raise ValidationError(
             _("A client can have at most %(max)d secrets. Delete one first.")
-            % {"max": _limit("secrets")}
+            % {"max": client_limit("secrets")}
         )
     return _add_secret(client, expires_in_days=expires_in_days, actor=actor)
 

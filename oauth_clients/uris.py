@@ -2,7 +2,8 @@
 
 Registered values are stored exactly as entered, because the authorization
 server compares redirect URLs as exact strings (RFC 9700 §4.1.3). These
-checks run in the console form and again in ``OAuthClient.clean``.
+checks are part of ``services.validate_client_data``, which the console and
+the management API run on their input.
 """
 
 import ipaddress
@@ -195,10 +196,13 @@ def validate_origin(value: str) -> None:
 
 
 def validate_unique(values: list[str]) -> None:
+    """Refuse the first repeated value; ``params["index"]`` is where it is repeated."""
     seen = set()
-    for value in values:
+    for index, value in enumerate(values):
         if value in seen:
             raise ValidationError(
-                _("%(value)s is on the list twice."), code="duplicate", params={"value": value}
+                _("%(value)s is on the list twice."),
+                code="duplicate",
+                params={"value": value, "index": index},
             )
         seen.add(value)

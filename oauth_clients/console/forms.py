@@ -1,14 +1,11 @@
-from functools import partial
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from oauth_clients import uris
+from oauth_clients import services
 from oauth_clients.models import ConnectionConfig, OAuthClient, platform_scopes
 from oauth_clients.services import SECRET_EXPIRY_DAYS, ClientData
-from tenants.text import validate_visible_text
 
 
 def small_index(text: str) -> int | None:
@@ -47,15 +44,11 @@ class ClientForm(forms.Form):
     ``remove:<list>:<index>``. Only ``save`` reports errors on every field.
     """
 
-    name = forms.CharField(
-        label=_("Name"), max_length=100, strip=True, validators=[validate_visible_text]
-    )
+    # Lengths, visible text, URL rules and the rest are the domain's
+    # (``validate_client_data``, run by ``clean``); the fields only parse the post.
+    name = forms.CharField(label=_("Name"), strip=True)
     description = forms.CharField(
-        label=_("Description"),
-        max_length=1000,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[partial(validate_visible_text, allow_newlines=True)],
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     app_type = forms.ChoiceField(
         label=_("Client type"),
@@ -150,57 +143,36 @@ class ClientForm(forms.Form):
         return self.list_values("allowed_origins")
 
     # --- Validation ------------------------------------------------------------
-    def _validate_item(self, list_name: str, value: str) -> None:
-        if list_name == "redirect_uris":
-            uris.validate_redirect_uri(
-                value, allow_private_use_scheme=self.app_type_value == OAuthClient.AppType.NATIVE
-            )
-        else:
-            uris.validate_origin(value)
-
-    def _clean_list(self, list_name: str) -> list[str]:
+    def _with_pending(self, list_name: str) -> list[str]:
+        """The posted list, plus a value typed but not yet added: it is still meant to be on it."""
         values = list(self.cleaned_data.get(list_name) or [])
         pending = self.cleaned_data.get(LIST_FIELDS[list_name], "")
         if pending.strip() and self.intent == "save":
-            # A value typed but not yet added is still meant to be on the list.
             values.append(pending.strip())
-        maximum = settings.OAUTH_CLIENT_LIMITS[list_name]
-        errors = []
-        for value in values:
-            try:
-                self._validate_item(list_name, value)
-            except ValidationError as error:
-                errors.append(
-                    ValidationError(
-                        "%(value)s: %(reason)s",
-                        params={"value": value, "reason": error.messages[0]},
-                    )
-                )
-        try:
-            uris.validate_unique(values)
-        except ValidationError as error:
-            errors.append(error)
-        if len(values) > maximum:
-            errors.append(
-                ValidationError(_("At most %(max)d are allowed."), params={"max": maximum})
-            )
-        if errors:
-            self.add_error(LIST_FIELDS[list_name], errors)
         return values
 
     def clean(self):
         cleaned = super().clean()
-        app_type = self.app_type_value
-        cleaned["redirect_uris"] = self._clean_list("redirect_uris")
-        if app_type == OAuthClient.AppType.SPA:
-            cleaned["allowed_origins"] = self._clean_list("allowed_origins")
+        cleaned["redirect_uris"] = self._with_pending("redirect_uris")
+        # The dialog keeps the origins' hidden inputs when the type is switched
+        # away from single-page app: those are not meant to be saved.
+        if self.app_type_value == OAuthClient.AppType.SPA:
+            cleaned["allowed_origins"] = self._with_pending("allowed_origins")
         else:
             cleaned["allowed_origins"] = []
-        if not cleaned["redirect_uris"] and "new_redirect_uri" not in self.errors:
-            self.add_error("new_redirect_uri", _("Add at least one redirect URL."))
-        if cleaned.get("machine_to_machine") and app_type != OAuthClient.AppType.WEB:
-            self.add_error("machine_to_machine", _("Only Web clients can be machine-to-machine."))
+        try:
+            services.validate_client_data(self._data(cleaned), app_type=self.app_type_value)
+        except ValidationError as error:
+            self._add_rule_errors(error)
         return cleaned
+
+    def _add_rule_errors(self, error: ValidationError) -> None:
+        """The domain's errors on the fields that show them; a field that did not even
+        parse (required, not a choice) keeps its own error alone, as ``ModelForm`` does."""
+        for name, errors in error.error_dict.items():
+            field = LIST_FIELDS.get(name, name)
+            if field not in self.errors and name not in self.errors:
+                self.add_error(field, errors)
 
     def full_clean(self):
         super().full_clean()
@@ -214,15 +186,15 @@ class ClientForm(forms.Form):
             value = self.data.get(pending_field, "").strip() if pending_field else ""
             if value:
                 try:
-                    self._validate_item(list_name, value)
+                    services.validate_list_item(list_name, value, app_type=self.app_type_value)
                     if value in self.list_values(list_name):
                         raise ValidationError(
                             _("%(value)s is on the list already."), params={"value": value}
                         )
-                    if len(self.list_values(list_name)) >= settings.OAUTH_CLIENT_LIMITS[list_name]:
+                    maximum = services.client_limit(list_name)
+                    if len(self.list_values(list_name)) >= maximum:
                         raise ValidationError(
-                            _("At most %(max)d are allowed."),
-                            params={"max": settings.OAUTH_CLIENT_LIMITS[list_name]},
+                            _("At most %(max)d are allowed."), params={"max": maximum}
                         )
                 except ValidationError as error:
                     kept[pending_field] = self.error_class(error.messages)
@@ -251,15 +223,19 @@ class ClientForm(forms.Form):
         return form
 
     def to_data(self) -> ClientData:
-        cleaned = self.cleaned_data
+        return self._data(self.cleaned_data)
+
+    @staticmethod
+    def _data(cleaned: dict) -> ClientData:
+        """What the form says (a field that did not parse counts as empty)."""
         return ClientData(
-            name=cleaned["name"],
+            name=cleaned.get("name", ""),
             description=cleaned.get("description", ""),
-            redirect_uris=cleaned["redirect_uris"],
-            allowed_origins=cleaned["allowed_origins"],
-            allowed_scopes=cleaned["allowed_scopes"],
+            redirect_uris=cleaned.get("redirect_uris", []),
+            allowed_origins=cleaned.get("allowed_origins", []),
+            allowed_scopes=cleaned.get("allowed_scopes", []),
             machine_to_machine=cleaned.get("machine_to_machine", False),
-            consent_method=cleaned["consent_method"],
+            consent_method=cleaned.get("consent_method", ""),
         )
 
 

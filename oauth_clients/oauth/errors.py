@@ -20,6 +20,7 @@ ERROR_TITLES = {
     "insufficient_scope": "Insufficient scope",
     "too_many_requests": "Too many requests",
     "not_found": "Not found",
+    "invalid_json": "Invalid JSON",
 }
 
 

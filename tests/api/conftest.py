@@ -1,6 +1,7 @@
 """Management API fixtures: bearer tokens with admin_classic for each persona, and helpers."""
 
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -146,7 +147,8 @@ def assert_errors(
     """The API's error document: ``{errors: [{code, title, detail, status}]}``, not cached.
 
     ``field`` (dotted, e.g. ``connectionConfig.consentMethod``) must be named
-    by one of the errors as its JSON pointer (``source.pointer``).
+    by one of the errors as its JSON pointer (``source.pointer``), or an item of
+    it (``/redirectUris/2``) where one item of a list is wrong.
     """
     assert response.status_code == status, (response.status_code, response.content)
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
@@ -162,7 +164,8 @@ def assert_errors(
         assert code in [error["code"] for error in errors], errors
     if field is not None:
         pointer = "/" + field.replace(".", "/")
-        named = [e for e in errors if e.get("source", {}).get("pointer") == pointer]
+        pointers = [e.get("source", {}).get("pointer", "") for e in errors]
+        named = [p for p in pointers if p == pointer or re.fullmatch(rf"{pointer}/\d+", p)]
         assert named, f"no error points at {pointer}: {errors}"
     return errors
 

@@ -277,7 +277,7 @@ def test_every_invalid_field_is_reported_at_once(alice_api):
         alice_api.post(BASE, {**VALID, "clientName": "", "allowedScopes": ["root"]}), 400
     )
     pointers = {error["source"]["pointer"] for error in errors}
-    assert pointers == {"/clientName", "/allowedScopes"}
+    assert pointers == {"/clientName", "/allowedScopes/0"}  # the unknown scope itself
 
 
 # --- The body itself -----------------------------------------------------------------------------
