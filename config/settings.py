@@ -449,6 +449,8 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
 # Rows read on every request, kept per process (least recently used out) and
 # invalidated through PostgreSQL within a second of a change.
 TENANT_CACHE_SIZE = env_int("TENANT_CACHE_SIZE", 10_000)
+CLIENT_CACHE_SIZE = env_int("CLIENT_CACHE_SIZE", 10_000)
+MEMBER_CACHE_SIZE = env_int("MEMBER_CACHE_SIZE", 50_000)
 # How often each process reads the generations (seconds): the most a change
 # made in another process can take to count here.
 GENERATION_CHECK_SECONDS = 1.0

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import transaction
 
 from consent.models import ConsentGrant
+from oauth_clients import lookups
 from oauth_clients.models import ADMIN_SCOPES, ConnectionConfig, OAuthClient
 from oauth_clients.services import revoke_tokens
 from tenants.models import Membership, Tenant
@@ -30,8 +31,7 @@ def find_published_client(region, client_id: str) -> OAuthClient | None:
 def connection_at(tenant: Tenant, client: OAuthClient) -> ConnectionConfig:
     """This tenant's connection to ``client``: the consent method here, and for another
     tenant's published client, what this tenant approved (unsaved and unapproved if never)."""
-    config = ConnectionConfig.objects.for_tenant(tenant).filter(client=client).first()
-    return config or ConnectionConfig(client=client, tenant=tenant)
+    return lookups.connection(client, tenant) or ConnectionConfig(client=client, tenant=tenant)
 
 
 def needs_approval(tenant: Tenant, client: OAuthClient, config: ConnectionConfig, scopes) -> bool:

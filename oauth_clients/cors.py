@@ -8,10 +8,9 @@ client_id, so the origin alone decides. The authorization endpoint never
 answers CORS.
 """
 
-from django.db.models import Q
 from django.http import HttpResponse
 
-from oauth_clients.models import AllowedOrigin
+from oauth_clients import lookups
 
 TOKEN_PATHS = frozenset({"/oauth/token", "/oauth/revoke"})
 # Bearer endpoints: the APIs, and OpenID Connect's userinfo (Core §5.3).
@@ -28,22 +27,6 @@ def _kind(path: str) -> str | None:
     return None
 
 
-def origin_allowed(origin: str, tenant) -> bool:
-    """Registered by a live SPA client of this tenant, or of another tenant approved here."""
-    usable_here = Q(client__tenant=tenant) | Q(
-        client__published_at__isnull=False,
-        client__connection_configs__tenant=tenant,
-        client__connection_configs__approved_at__isnull=False,
-    )
-    return (
-        AllowedOrigin.objects.filter(
-            usable_here, origin=origin, client__deleted_at__isnull=True, client__app_type="spa"
-        )
-        .values("pk")[:1]
-        .exists()
-    )
-
-
 class CorsMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -53,7 +36,7 @@ class CorsMiddleware:
         kind = _kind(request.path_info) if origin and request.tenant is not None else None
         if kind is None:
             return self.get_response(request)
-        allowed = origin_allowed(origin, request.tenant)
+        allowed = lookups.origin_allowed(origin, request.tenant)
         preflight = (
             request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
         )

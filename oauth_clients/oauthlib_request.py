@@ -5,19 +5,14 @@ from django.core.exceptions import ImproperlyConfigured
 # The key under which the backend hands the resolved tenant to oauthlib. It is
 # not an HTTP header name (those arrive as HTTP_*), so no client can set it.
 TENANT_KEY = "oauth_clients.tenant"
-# Clients already loaded during this HTTP request.
-CLIENT_CACHE_KEY = "oauth_clients.clients"
 # When the signed-in user authenticated (authorization requests only).
 AUTH_TIME_KEY = "oauth_clients.auth_time"
 # The sender's address, as rate limits count it (tenants.ratelimit.client_address).
 CLIENT_ADDRESS_KEY = "oauth_clients.client_address"
 
 
-class ClientCache:
-    """Not a dict: oauthlib copies dict-valued headers into new dicts."""
-
-    def __init__(self):
-        self.clients = {}
+def __init__(self):
+    self.clients = {}
 
 
 def client_address_of(request) -> str:

@@ -34,7 +34,7 @@ from oauth_clients.models import (
     secret_digest,
 )
 from oauth_clients.revocation import record_revocations
-from tenants import telemetry
+from tenants import generations, telemetry
 from tenants.models import Membership, Tenant, User
 from tenants.services import record_event
 from tenants.text import validate_visible_text
@@ -462,6 +462,10 @@ def delete_clients(tenant: Tenant, client_ids, *, actor) -> list[str]:
     pks = [pk for pk, _client_id, _name in doomed]
     now = timezone.now()
     OAuthClient.objects.filter(pk__in=pks).update(deleted_at=now, updated=now, updated_by=actor)
+    # Set-based writes send no signals: this process's caches drop the clients and their
+    # service members at once (the database triggers tell the other processes).
+    generations.changed("clients")
+    generations.changed("members")
     # Every token row of these clients goes; nothing else references them, so the
     # statements need no cascade (foreign keys are checked at commit). The
     # access tokens' jtis go on the revocation list first: they are JWTs.

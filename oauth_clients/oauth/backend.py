@@ -9,9 +9,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauth_clients.oauthlib_request import (
     AUTH_TIME_KEY,
     CLIENT_ADDRESS_KEY,
-    CLIENT_CACHE_KEY,
     TENANT_KEY,
-    ClientCache,
 )
 from tenants.ratelimit import client_address
 
@@ -72,7 +70,6 @@ class TenantOAuthLibCore(OAuthLibCore):
     def extract_headers(self, request):
         headers = super().extract_headers(request)
         headers[TENANT_KEY] = request.tenant
-        headers[CLIENT_CACHE_KEY] = request.__dict__.setdefault("_oauth_clients", ClientCache())
         # Set by the authorization view from the session; stored with the code.
         headers[AUTH_TIME_KEY] = getattr(request, "oauth_auth_time", None)
         headers[CLIENT_ADDRESS_KEY] = client_address(request)

@@ -12,6 +12,7 @@ from django.http import JsonResponse
 
 from oauth_clients.oauth.errors import oauth_error_response
 from oauth_clients.oauth.tokens import AccessTokenClaims, verify_access_token
+from tenants import members
 from tenants.models import Membership
 
 
@@ -39,7 +40,7 @@ def authenticate_bearer(token: str, tenant, scopes=()) -> BearerResult:
     claims = verify_access_token(token, tenant)
     if claims is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")
-    membership = Membership.objects.member_for(tenant, claims.subject)
+    membership = members.member_for(tenant, claims.subject)
     if membership is None:
         return BearerResult(error="invalid_token", description="The access token is invalid.")
     if not set(scopes) <= claims.scopes:

@@ -18,7 +18,7 @@ from jwcrypto.common import JWException, json_decode
 from oauth_clients.keys import kid, signing_key
 from oauth_clients.oauthlib_request import tenant_of
 from oauth_clients.revocation import revocations
-from tenants.models import Membership
+from tenants import members
 
 ACCESS_TOKEN_TYPE = "at+jwt"
 
@@ -35,7 +35,7 @@ def subject_of(request) -> str:
     user_id = request.user.pk if request.user is not None else None
     if user_id is None and request.grant_type == "client_credentials":
         user_id = request.client.service_user_id
-    subject = Membership.objects.subject_of(tenant, user_id)
+    subject = members.subject_of(tenant, user_id)
     if subject is None:
         # Validation runs before issuance and refuses non-members; this is a backstop.
         raise PermissionError("No membership for the token's subject at this tenant.")

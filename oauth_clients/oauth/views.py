@@ -27,8 +27,7 @@ from oauth_clients.oauth.basic import is_basic
 from oauth_clients.oauth.bearer import authenticate_bearer, bearer_token, require_bearer
 from oauth_clients.oauth.errors import ERROR_TITLES, oauth_error_body, oauth_error_response
 from oauth_clients.revocation import revoke_jti
-from tenants import telemetry
-from tenants.models import Membership
+from tenants import members, telemetry
 
 
 def oauth_response(
@@ -216,7 +215,7 @@ class IntrospectView(OAuthLibMixin, View):
         )
         if rt is None or rt.family_has_ended():
             return None
-        if Membership.objects.subject_of(request.tenant, rt.user_id) is None:
+        if members.subject_of(request.tenant, rt.user_id) is None:
             return None
         return rt
 
