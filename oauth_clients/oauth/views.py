@@ -67,9 +67,13 @@ SENSITIVE = ("client_secret", "code", "refresh_token", "code_verifier", "token")
 class TokenView(dot_views.TokenView):
     """``POST /oauth/token`` (RFC 6749 §3.2), form or JSON body.
 
-    One transaction per request: the code or refresh token row is locked, so
-    concurrent redemptions yield exactly one token and no orphan rows.
+    A code exchange or a refresh runs in one transaction: the code or refresh
+    token row is locked, so concurrent redemptions yield exactly one token
+    and no orphan rows. A client-credentials token is a single INSERT and
+    needs no transaction around it.
     """
+
+    LOCKING_GRANTS = frozenset({"authorization_code", "refresh_token"})
 
     def post(self, request, *args, **kwargs):
         try:
@@ -80,7 +84,10 @@ class TokenView(dot_views.TokenView):
             return body_error(
                 errors.InvalidRequestError(description="Missing grant_type parameter.")
             )
-        with transaction.atomic():
+        if params["grant_type"] in self.LOCKING_GRANTS:
+            with transaction.atomic():
+                _url, headers, body, status = self.create_token_response(request)
+        else:
             _url, headers, body, status = self.create_token_response(request)
         if status == 200:
             telemetry.count_token_issued(params["grant_type"])

@@ -79,6 +79,19 @@ def test_the_bearer_token_path_passes_what_our_row_builders_read():
     assert "refresh_token_instance.revoke()" in save
 
 
+def test_save_bearer_token_only_adds_a_transaction_around_the_method_we_call():
+    body = "".join(source(OAuth2Validator.save_bearer_token).split("\n")[-3:])
+    assert "transaction.atomic(" in body
+    assert "return self._save_bearer_token(token, request, *args, **kwargs)" in body
+    assert parameters(OAuth2Validator._save_bearer_token) == [
+        "self",
+        "token",
+        "request",
+        "args",
+        "kwargs",
+    ]
+
+
 def test_the_id_token_claims_come_from_the_public_hook_we_extend():
     assert "self.get_id_token_dictionary(token, token_handler, request)" in source(
         OAuth2Validator.finalize_id_token
