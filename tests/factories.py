@@ -2,6 +2,9 @@ import factory
 
 from tenants.models import Membership, Region, Tenant, User
 
+# Every user the factories make signs in with this password.
+PASSWORD = "password"
+
 
 class RegionFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -27,7 +30,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.test")
     name = factory.Sequence(lambda n: f"User {n}")
-    password = factory.django.Password("password")
+    password = factory.django.Password(PASSWORD)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -8,8 +8,8 @@ from django.urls import reverse
 from oauth_clients.models import ClientSecret, ConnectionConfig, OAuthClient
 from oauth_clients.services import delete_clients
 from tenants.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 CREATE_URL = reverse("oauth_clients:create")
 HTMX = {"HTTP_HX_REQUEST": "true"}

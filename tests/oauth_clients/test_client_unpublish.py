@@ -28,8 +28,8 @@ from oauth_clients.services import (
     set_consent_method,
 )
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
 from tests.factories import MembershipFactory, TenantFactory, UserFactory, create_oauth_client
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -38,12 +38,20 @@ from oauth_clients.models import (
     ConnectionConfig,
     OAuthClient,
 )
-from oauth_clients.revocation import revocations
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic, get_code, pkce_pair, redeem
+from tests.flows import (
+    REDIRECT,
+    Registered,
+    authorize_params,
+    authorize_url,
+    basic,
+    client_for,
+    get_code,
+    pkce_pair,
+    redeem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,14 +63,6 @@ LOGOUT_URL = reverse("tenants:logout")
 CONSOLE_URL = reverse("tenants:console")
 ACCOUNT_APPS_URL = reverse("consent:account_apps")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-REDIRECT = "https://app.example.com/callback"
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    revocations.clear()
-    yield
-    revocations.clear()
 
 
 def url(name: str, client: OAuthClient, *args) -> str:
@@ -273,15 +273,7 @@ def test_the_consent_answer_without_the_csrf_token_is_refused(tenant_a, alice):
     )
     http = client_for(tenant_a, alice, enforce_csrf_checks=True)
     _verifier, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": "https://app.example.com/callback",
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = authorize_params(Registered(client, None), challenge)
     page = http.get("/oauth/authorize?" + urlencode(params))
     assert page.status_code == 200
     response = http.post("/oauth/authorize", {**params, "allow": "Authorize"})
@@ -304,17 +296,7 @@ def csp_directives(header: str) -> dict[str, list[str]]:
 
 def consent_page_url(client: OAuthClient) -> str:
     _verifier, challenge = pkce_pair()
-    return "/oauth/authorize?" + urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "user_default",
-            "state": "xyz",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    return authorize_url(Registered(client, None), challenge)
 
 
 @pytest.fixture
