@@ -6,12 +6,9 @@ the owner tenant keeps its own.
 """
 
 import re
-import secrets
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from consent.models import ConsentGrant
 from oauth_clients.models import (
@@ -27,8 +24,8 @@ from oauth_clients.services import (
     publish_client,
     set_consent_method,
 )
-from tenants.models import AuditEvent, Membership
-from tests.factories import MembershipFactory, TenantFactory, UserFactory, create_oauth_client
+from tenants.models import AuditEvent
+from tests.factories import create_oauth_client, make_tokens
 from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
@@ -45,25 +42,6 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 def unpublish_url(client: OAuthClient) -> str:
     return reverse("oauth_clients:unpublish", args=[client.client_id])
-
-
-def make_tokens(tenant, client, user) -> tuple[AccessToken, RefreshToken]:
-    access = AccessToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        jti=secrets.token_hex(12),
-        expires=timezone.now() + timedelta(hours=1),
-    )
-    refresh = RefreshToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        access_token=access,
-    )
-    return access, refresh
 
 
 def authorize(http, client: OAuthClient):
@@ -115,22 +93,6 @@ def reporting(tenant_a, alice):
     publish_client(client, actor=alice)
     client.refresh_from_db()
     return client
-
-
-@pytest.fixture
-def dave(tenant_b):
-    """A member (not admin) of Globex."""
-    user = UserFactory(email="dave@globex.test", name="Dave")
-    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
-    return user
-
-
-@pytest.fixture
-def hooli(region_eu):
-    tenant = TenantFactory(slug="hooli", name="Hooli", region=region_eu)
-    admin = UserFactory(email="gavin@hooli.test", name="Gavin")
-    MembershipFactory(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
-    return tenant, admin
 
 
 @pytest.fixture

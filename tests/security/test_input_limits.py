@@ -29,7 +29,7 @@ from oauth_clients.models import (
 )
 from oauth_clients.services import publish_client
 from tenants.models import AuditEvent, User
-from tests.factories import create_oauth_client
+from tests.factories import client_form_data, create_oauth_client
 from tests.flows import (
     REDIRECT,
     Registered,
@@ -162,23 +162,6 @@ def test_too_many_fields_at_the_token_endpoint_is_a_400(api_no_raise, m2m):
     assert db_state() == before
 
 
-def console_form(**overrides) -> dict:
-    data = {
-        "intent": "save",
-        "name": "Reporting app",
-        "description": "Monthly reports",
-        "app_type": "web",
-        "redirect_uris": [REDIRECT],
-        "new_redirect_uri": "",
-        "allowed_origins": [],
-        "new_allowed_origin": "",
-        "allowed_scopes": ["user_default"],
-        "consent_method": "required",
-    }
-    data.update(overrides)
-    return data
-
-
 @pytest.fixture
 def existing(tenant_a, alice) -> OAuthClient:
     client, _secret = create_oauth_client(tenant_a, actor=alice, name="Existing app")
@@ -199,7 +182,7 @@ def console_urls(client: OAuthClient) -> dict[str, str]:
 def test_an_oversized_console_form_is_a_400(alice_no_raise, existing, form):
     before = db_state()
     body = (
-        urlencode({**console_form(), "ids": str(existing.pk), "confirm": "yes"}, doseq=True)
+        urlencode({**client_form_data(), "ids": str(existing.pk), "confirm": "yes"}, doseq=True)
         + "&description="
         + "a" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1024)
     )
@@ -211,7 +194,7 @@ def test_an_oversized_console_form_is_a_400(alice_no_raise, existing, form):
 
 def test_too_many_fields_in_a_console_form_is_a_400(alice_no_raise):
     before = db_state()
-    data = console_form(redirect_uris=[f"https://a{i}.example.com/cb" for i in range(250)])
+    data = client_form_data(redirect_uris=[f"https://a{i}.example.com/cb" for i in range(250)])
     response = alice_no_raise.post(CREATE_URL, data)
     assert response.status_code == 400
     assert db_state() == before
@@ -257,7 +240,7 @@ LONG_FIELDS = [
 )
 def test_an_over_long_field_is_a_field_error_on_create(alice_no_raise, overrides, field, message):
     before = db_state()
-    response = alice_no_raise.post(CREATE_URL, console_form(**overrides))
+    response = alice_no_raise.post(CREATE_URL, client_form_data(**overrides))
     assert response.status_code == 200
     assert message in field_errors(response.content.decode(), field)
     assert db_state() == before
@@ -273,7 +256,7 @@ def test_an_over_long_field_is_a_field_error_on_edit(
 ):
     before = db_state()
     edit = reverse("oauth_clients:edit", args=[existing.client_id])
-    response = alice_no_raise.post(edit, console_form(**overrides))
+    response = alice_no_raise.post(edit, client_form_data(**overrides))
     assert response.status_code == 200
     assert message in field_errors(response.content.decode(), field)
     assert db_state() == before
@@ -402,7 +385,7 @@ NUL_FIELDS = [
 )
 def test_a_nul_byte_in_a_console_field_is_a_field_error(alice_no_raise, overrides, field):
     before = db_state()
-    response = alice_no_raise.post(CREATE_URL, console_form(**overrides))
+    response = alice_no_raise.post(CREATE_URL, client_form_data(**overrides))
     assert response.status_code == 200
     assert field_errors(response.content.decode(), field)
     assert db_state() == before
@@ -416,7 +399,7 @@ def test_a_nul_byte_in_a_console_field_is_a_field_error(alice_no_raise, override
 def test_a_nul_byte_in_an_edit_field_is_a_field_error(alice_no_raise, existing, overrides, field):
     before = db_state()
     edit = reverse("oauth_clients:edit", args=[existing.client_id])
-    response = alice_no_raise.post(edit, console_form(**overrides))
+    response = alice_no_raise.post(edit, client_form_data(**overrides))
     assert response.status_code == 200
     assert field_errors(response.content.decode(), field)
     assert db_state() == before
@@ -483,7 +466,7 @@ def test_invalid_utf8_in_a_json_body_is_an_invalid_request(api_no_raise, m2m, pa
 
 def test_invalid_utf8_in_a_console_form_saves_no_mangled_bytes(alice_no_raise):
     """The browser always sends UTF-8; junk is replaced, never a 500."""
-    body = urlencode(console_form(), doseq=True).replace("name=Reporting+app", "name=Bad%FF")
+    body = urlencode(client_form_data(), doseq=True).replace("name=Reporting+app", "name=Bad%FF")
     response = alice_no_raise.post(CREATE_URL, body, content_type=FORM)
     assert response.status_code == 200
     for name in OAuthClient.objects.values_list("name", flat=True):
@@ -591,7 +574,7 @@ def test_a_redirect_url_the_console_accepts_is_usable_at_the_authorization_endpo
     redirect_uri = f"https://app.example.com/cb?x={odd}"
     response = alice_no_raise.post(
         CREATE_URL,
-        console_form(name="Odd", redirect_uris=[redirect_uri], consent_method="trusted"),
+        client_form_data(name="Odd", redirect_uris=[redirect_uri], consent_method="trusted"),
     )
     assert response.status_code == 200
     client = OAuthClient.objects.filter(name="Odd").first()
@@ -622,7 +605,9 @@ def test_an_odd_number_in_the_bulk_selection_selects_nothing(alice_no_raise, exi
 @pytest.mark.parametrize("index", ["²", "1" * 5000])
 def test_an_odd_list_index_in_the_client_form_removes_nothing(alice_no_raise, index):
     before = db_state()
-    response = alice_no_raise.post(CREATE_URL, console_form(intent=f"remove:redirect_uris:{index}"))
+    response = alice_no_raise.post(
+        CREATE_URL, client_form_data(intent=f"remove:redirect_uris:{index}")
+    )
     assert response.status_code == 200
     assert REDIRECT in response.content.decode()
     assert db_state() == before
@@ -643,7 +628,7 @@ SPOOFS = {
 @pytest.mark.parametrize("spoof", SPOOFS.values(), ids=SPOOFS.keys())
 def test_a_name_with_hidden_characters_is_a_field_error(alice_no_raise, field, spoof):
     before = db_state()
-    response = alice_no_raise.post(CREATE_URL, console_form(**{field: spoof}))
+    response = alice_no_raise.post(CREATE_URL, client_form_data(**{field: spoof}))
     assert response.status_code == 200
     assert "Remove the invisible or direction-changing characters" in response.content.decode()
     assert db_state() == before
@@ -652,7 +637,7 @@ def test_a_name_with_hidden_characters_is_a_field_error(alice_no_raise, field, s
 def test_joiners_and_line_breaks_stay_allowed(alice_no_raise):
     response = alice_no_raise.post(
         CREATE_URL,
-        console_form(name="می‌خواهم 👩‍💻", description="Line one\r\nLine two"),
+        client_form_data(name="می‌خواهم 👩‍💻", description="Line one\r\nLine two"),
     )
     assert response.status_code in (200, 302)
     assert OAuthClient.objects.filter(name="می‌خواهم 👩‍💻").exists()

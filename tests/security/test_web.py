@@ -40,7 +40,7 @@ from oauth_clients.models import (
 )
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import AuditEvent, Membership
-from tests.factories import create_oauth_client
+from tests.factories import client_form_data, create_oauth_client
 from tests.flows import (
     REDIRECT,
     Registered,
@@ -67,23 +67,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def url(name: str, client: OAuthClient, *args) -> str:
     return reverse(f"oauth_clients:{name}", args=[client.client_id, *args])
-
-
-def client_form(**overrides) -> dict:
-    data = {
-        "intent": "save",
-        "name": "Reporting app",
-        "description": "Monthly reports",
-        "app_type": "web",
-        "redirect_uris": [REDIRECT],
-        "new_redirect_uri": "",
-        "allowed_origins": [],
-        "new_allowed_origin": "",
-        "allowed_scopes": ["user_default"],
-        "consent_method": "required",
-    }
-    data.update(overrides)
-    return data
 
 
 def db_state() -> dict:
@@ -149,12 +132,12 @@ def external_config(w: World) -> ConnectionConfig | None:
 POSTS = {
     "create": Post(
         lambda w: CREATE_URL,
-        lambda w: client_form(name="Probe"),
+        lambda w: client_form_data(name="Probe"),
         lambda w, http: OAuthClient.objects.filter(name="Probe").exists(),
     ),
     "edit": Post(
         lambda w: url("edit", w.own),
-        lambda w: client_form(name="Renamed"),
+        lambda w: client_form_data(name="Renamed"),
         lambda w, http: OAuthClient.objects.get(pk=w.own.pk).name == "Renamed",
     ),
     "secret_generate": Post(
@@ -489,7 +472,7 @@ def create_and_use_a_client(alice_client, tenant_a) -> list[str]:
     """Create a Web client in the console, use its secret every way, generate a second one."""
     response = alice_client.post(
         CREATE_URL,
-        client_form(
+        client_form_data(
             name="Nightly sync",
             machine_to_machine="on",
             allowed_scopes=["user_default"],
@@ -558,7 +541,7 @@ def test_the_client_secret_is_not_in_template_debug_logs(caplog, tenant_a, alice
 @pytest.fixture
 def shown_once(tenant_a, alice, alice_client):
     """A Web client created in the console, then a second secret generated: both plaintexts."""
-    response = alice_client.post(CREATE_URL, client_form(name="Reporting app"), **HTMX)
+    response = alice_client.post(CREATE_URL, client_form_data(name="Reporting app"), **HTMX)
     first = created_secret(response.content.decode())
     client = OAuthClient.objects.get(name="Reporting app")
     response = alice_client.post(url("secret_generate", client), {"expires_in_days": ""}, **HTMX)
@@ -803,9 +786,9 @@ SCANNED_PAGES = {
     "create": lambda ctx: ctx["alice"].get(CREATE_URL),
     "create_htmx": lambda ctx: ctx["alice"].get(CREATE_URL, **HTMX),
     "create_errors": lambda ctx: ctx["alice"].post(
-        CREATE_URL, client_form(name="", redirect_uris=["http://x.test/"])
+        CREATE_URL, client_form_data(name="", redirect_uris=["http://x.test/"])
     ),
-    "created": lambda ctx: ctx["alice"].post(CREATE_URL, client_form(name="New")),
+    "created": lambda ctx: ctx["alice"].post(CREATE_URL, client_form_data(name="New")),
     "edit": lambda ctx: ctx["alice"].get(url("edit", ctx["own"])),
     "edit_spa": lambda ctx: ctx["alice"].get(url("edit", ctx["spa"]), **HTMX),
     "secrets": lambda ctx: ctx["alice"].get(url("secrets", ctx["own"])),
