@@ -26,7 +26,7 @@ from oauth_clients.services import (
 )
 from tenants.models import AuditEvent
 from tests.factories import create_oauth_client, make_tokens
-from tests.flows import client_for
+from tests.flows import Registered, authorize, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -42,21 +42,6 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 def unpublish_url(client: OAuthClient) -> str:
     return reverse("oauth_clients:unpublish", args=[client.client_id])
-
-
-def authorize(http, client: OAuthClient):
-    return http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "user_default",
-            "state": "s",
-            "code_challenge": CHALLENGE,
-            "code_challenge_method": "S256",
-        },
-    )
 
 
 def state():
@@ -257,7 +242,12 @@ class TestUnpublish:
         approve_client_for_tenant(tenant_b, reporting, actor=carol)
         alice_client.post(unpublish_url(reporting))
         for user in (carol, dave):
-            response = authorize(client_for(tenant_b, user), reporting)
+            response = authorize(
+                client_for(tenant_b, user),
+                Registered(reporting, None, REDIRECT),
+                CHALLENGE,
+                state="s",
+            )
             assert response.status_code == 400
             assert "Location" not in response
         assert "Reporting app" not in client_for(tenant_b, carol).get(LIST_URL).content.decode()
@@ -266,7 +256,9 @@ class TestUnpublish:
         self, reporting, alice_client, bob, tenant_a
     ):
         alice_client.post(unpublish_url(reporting))
-        page = authorize(client_for(tenant_a, bob), reporting)
+        page = authorize(
+            client_for(tenant_a, bob), Registered(reporting, None, REDIRECT), CHALLENGE, state="s"
+        )
         assert page.status_code == 200
         assert "wants to use your account" in page.content.decode()
 
@@ -279,7 +271,9 @@ class TestUnpublish:
         reporting.refresh_from_db()
         assert reporting.is_published
         assert not ConnectionConfig.objects.filter(client=reporting, tenant=tenant_b).exists()
-        page = authorize(client_for(tenant_b, carol), reporting)
+        page = authorize(
+            client_for(tenant_b, carol), Registered(reporting, None, REDIRECT), CHALLENGE, state="s"
+        )
         assert page.status_code == 200
         assert "Approve for Globex" in page.content.decode()
 
