@@ -658,7 +658,8 @@ def wait_until_up(server: subprocess.Popen, port: int, log_name: str) -> bool:
     return False
 
 
-def main() -> int:
+def parse_args() -> tuple[argparse.Namespace, list[str], list[str]]:
+    """The command line; the scenarios named by ``--only``, and the scenarios to run."""
     parser = argparse.ArgumentParser(description="Benchmark suite (bench/README.md).")
     parser.add_argument("--scale", type=float, default=1.0, help="data set size (10 = 10x)")
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
@@ -694,171 +695,173 @@ def main() -> int:
     names = [n for n in scenarios.SCENARIOS if n != "ceiling" and (not only or n in only)]
     if max(args.warmup, args.slice) > CODE_LIFETIME - 8 and "code_exchange" in names:
         parser.error(f"code_exchange phases must fit in the codes' {CODE_LIFETIME} s lifetime")
-    if not shutil.which("wrk"):
-        log(
-            "wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk "
-            "(macOS), or build it from https://github.com/wg/wrk"
-        )
-        return 2
+    return args, only, names
 
-    started = time.monotonic()
-    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+def postgres_url() -> str | None:
+    """DATABASE_URL (the bench database by default); None, said why, unless PostgreSQL."""
     base_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     if not base_url.startswith(("postgres://", "postgresql://")):
         log("DATABASE_URL must point at PostgreSQL (postgres://user@host:port/name).")
-        return 2
-    database_url = scaled_database_url(base_url, args.scale)
-    ensure_database(database_url)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = server_env(database_url, port)
-    log(f"Database {public_url(database_url)}, scale {args.scale:g}")
-    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    layout_file = workdir / "layout.json"
-    layout, seed_seconds = prepare(env, args.scale, layout_file, args.skip_seed)
-    inputs_file = workdir / "inputs.json"
+        return None
+    return base_url
 
-    log(f"Starting gunicorn ({args.workers} workers) on 127.0.0.1:{port}")
-    server_log = (RESULTS / "gunicorn.log").open("w")
-    server = start_gunicorn(env, port, args.workers, server_log)
-    report: dict = {}
-    wrk = Wrk(args, port, workdir)
-    try:
-        if not wait_until_up(server, port, "bench/results/gunicorn.log"):
-            return 1
-        wrk.meter = CpuMeter(server.pid, database_url)
-        helper(env, "inputs", layout_file, port, inputs_file)
-        inputs = json.loads(inputs_file.read_text())
-        queries_file = workdir / "queries.json"
-        helper(env, "queries", layout_file, inputs_file, port, queries_file)
-        queries = json.loads(queries_file.read_text())
-        for name, q in queries.items():
-            if not q["ok"]:
-                log(f"WARNING: a single {name} request did not succeed (status {q['status']})")
-        rss_before = worker_rss_mb(server.pid)
-        load_before = loadavg()
 
-        rows: dict[str, dict] = {}
+def request_inputs(env: dict, workdir: Path, layout_file: Path, inputs_file: Path, port: int):
+    """The scenarios' inputs (sessions, tokens) and one request of each, its status and SQL
+    queries (bench/helper.py): ``(inputs, queries)``."""
+    helper(env, "inputs", layout_file, port, inputs_file)
+    inputs = json.loads(inputs_file.read_text())
+    queries_file = workdir / "queries.json"
+    helper(env, "queries", layout_file, inputs_file, port, queries_file)
+    queries = json.loads(queries_file.read_text())
+    for name, q in queries.items():
+        if not q["ok"]:
+            log(f"WARNING: a single {name} request did not succeed (status {q['status']})")
+    return inputs, queries
 
-        ceiling_lua = wrk.script(
-            "ceiling",
-            scenarios.requests_for("ceiling", layout, port, inputs),
-            "random",
-            scenarios.SCENARIOS["ceiling"][1],
-            "run",
+
+def measure_all(args, wrk, env, layout, inputs, port, names, queries):
+    """Every scenario against the ceiling slices interleaved with it.
+
+    Returns the rows (the ceiling's first, over all its slices) and the
+    ceiling row paired with each scenario.
+    """
+    rows: dict[str, dict] = {}
+
+    ceiling_lua = wrk.script(
+        "ceiling",
+        scenarios.requests_for("ceiling", layout, port, inputs),
+        "random",
+        scenarios.SCENARIOS["ceiling"][1],
+        "run",
+    )
+    ceiling_parts: list[dict] = []
+    ceiling_raw: list[dict] = []
+
+    # The workers warm up on the ceiling; its rate also sizes the first batch of codes.
+    warm = wrk.run(ceiling_lua, max(args.warmup, 1))
+    warm_rps = warm["requests"] / max(warm["duration_us"] / 1e6, 0.001)
+
+    def estimate() -> float:
+        base = rows.get("client_credentials")
+        return base["rps"] if base else warm_rps * 0.3
+
+    log(
+        f"Scenarios: {', '.join(names)}; each {args.warmup:g} s warm-up, then "
+        f"{args.duration:g} s in {args.slice} s slices alternating with the ceiling"
+    )
+    for name in names:
+        row, paired, raw = measure(
+            args, wrk, env, layout, inputs, port, name, ceiling_lua, estimate
         )
-        ceiling_parts: list[dict] = []
-        ceiling_raw: list[dict] = []
-
-        # The workers warm up on the ceiling; its rate also sizes the first batch of codes.
-        warm = wrk.run(ceiling_lua, max(args.warmup, 1))
-        warm_rps = warm["requests"] / max(warm["duration_us"] / 1e6, 0.001)
-
-        def estimate() -> float:
-            base = rows.get("client_credentials")
-            return base["rps"] if base else warm_rps * 0.3
-
+        ceiling_raw.extend(raw)
+        row["sql_queries"] = queries.get(name, {}).get("queries")
+        row["ceiling_rps"] = paired["rps"]
+        row["ceiling_cpu_ms"] = round(paired["cpu_app_ms"] + paired["cpu_db_ms"], 3)
+        row["ratio"] = round(row["rps"] / paired["rps"], 3) if paired["rps"] else 0.0
+        cpu = row["cpu_app_ms"] + row["cpu_db_ms"]
+        # What the ratio would be if CPU were the only limit (information only).
+        row["cpu_ratio"] = round(row["ceiling_cpu_ms"] / cpu, 3) if cpu else None
+        rows[name] = row
+        ceiling_parts.append(paired)
         log(
-            f"Scenarios: {', '.join(names)}; each {args.warmup:g} s warm-up, then "
-            f"{args.duration:g} s in {args.slice} s slices alternating with the ceiling"
+            f"  {name:<20} {row['rps']:8.1f} req/s, ceiling {paired['rps']:8.1f} req/s, "
+            f"ratio {row['ratio']:.3f}"
         )
-        for name in names:
-            row, paired, raw = measure(
-                args, wrk, env, layout, inputs, port, name, ceiling_lua, estimate
-            )
-            ceiling_raw.extend(raw)
-            row["sql_queries"] = queries.get(name, {}).get("queries")
-            row["ceiling_rps"] = paired["rps"]
-            row["ceiling_cpu_ms"] = round(paired["cpu_app_ms"] + paired["cpu_db_ms"], 3)
-            row["ratio"] = round(row["rps"] / paired["rps"], 3) if paired["rps"] else 0.0
-            cpu = row["cpu_app_ms"] + row["cpu_db_ms"]
-            # What the ratio would be if CPU were the only limit (information only).
-            row["cpu_ratio"] = round(row["ceiling_cpu_ms"] / cpu, 3) if cpu else None
-            rows[name] = row
-            ceiling_parts.append(paired)
-            log(
-                f"  {name:<20} {row['rps']:8.1f} req/s, ceiling {paired['rps']:8.1f} req/s, "
-                f"ratio {row['ratio']:.3f}"
-            )
-        ceiling = summarise("ceiling", ceiling_raw)
-        ceiling["sql_queries"] = queries.get("ceiling", {}).get("queries")
-        ceiling["ceiling_rps"] = ceiling["rps"]
-        ceiling["ceiling_cpu_ms"] = round(ceiling["cpu_app_ms"] + ceiling["cpu_db_ms"], 3)
-        ceiling["ratio"] = 1.0
-        ceiling["cpu_ratio"] = 1.0
-        ceiling_rps = ceiling["rps"]
-        rows = {"ceiling": ceiling, **rows}
-        rss_after = worker_rss_mb(server.pid)
-        load_after = loadavg()
+    ceiling = summarise("ceiling", ceiling_raw)
+    ceiling["sql_queries"] = queries.get("ceiling", {}).get("queries")
+    ceiling["ceiling_rps"] = ceiling["rps"]
+    ceiling["ceiling_cpu_ms"] = round(ceiling["cpu_app_ms"] + ceiling["cpu_db_ms"], 3)
+    ceiling["ratio"] = 1.0
+    ceiling["cpu_ratio"] = 1.0
+    return {"ceiling": ceiling, **rows}, ceiling_parts
 
-        report = {
-            "started_at": started_at,
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "scale": args.scale,
-            "counts": layout["counts"],
-            "database": public_url(database_url),
-            "settings": {
-                "duration": args.duration,
-                "warmup": args.warmup,
-                "slice": args.slice,
-                "connections": args.connections,
-                "wrk_threads": args.threads,
-                "workers": args.workers,
-            },
-            "machine": {
-                "cpus": os.cpu_count(),
-                "loadavg_before": load_before,
-                "loadavg_after": load_after,
-            },
-            "ceiling_rps": ceiling_rps,
-            "ceiling_runs": [part["rps"] for part in ceiling_parts],
-            "scenarios": rows,
-            "queries": {
-                name: {k: v for k, v in q.items() if k != "sql"} for name, q in queries.items()
-            },
-            "sql": {name: q["sql"] for name, q in queries.items()},
-            "memory": {"workers_rss_mb_before": rss_before, "workers_rss_mb_after": rss_after},
-            "seed_seconds": round(seed_seconds, 1),
-        }
-        if args.profile:
-            wanted = args.profile.split(",")
-            for name in rows:
-                minimum = scenarios.SCENARIOS[name][2]
-                failing = minimum is not None and rows[name]["ratio"] < minimum
-                if name in wanted or ("failing" in wanted and failing):
-                    out = RESULTS / f"profile-{name}.txt"
-                    log(f"  profiling {name} ({args.profile_requests} requests) -> {out}")
-                    with out.open("w") as stream:
-                        subprocess.run(
-                            [
-                                PYTHON,
-                                str(BENCH / "helper.py"),
-                                "profile",
-                                str(layout_file),
-                                str(inputs_file),
-                                str(port),
-                                name,
-                                str(args.profile_requests),
-                                str(RESULTS / f"profile-{name}.prof"),
-                            ],
-                            cwd=ROOT,
-                            env=env,
-                            check=True,
-                            stdout=stream,
-                        )
-    finally:
-        if wrk.meter:
-            wrk.meter.close()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
-        helper(env, "cleanup", layout_file, inputs_file)
-        # The layout and inputs hold the load clients' secrets and session keys.
-        shutil.rmtree(workdir, ignore_errors=True)
 
+def report_of(args, *, started_at, layout, database_url, rows, ceiling_parts, queries, **machine):
+    """The run's report (without its targets); ``machine``: memory and load, before and
+    after, and the seconds seeding took."""
+    return {
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "counts": layout["counts"],
+        "database": public_url(database_url),
+        "settings": {
+            "duration": args.duration,
+            "warmup": args.warmup,
+            "slice": args.slice,
+            "connections": args.connections,
+            "wrk_threads": args.threads,
+            "workers": args.workers,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": machine["load_before"],
+            "loadavg_after": machine["load_after"],
+        },
+        "ceiling_rps": rows["ceiling"]["rps"],
+        "ceiling_runs": [part["rps"] for part in ceiling_parts],
+        "scenarios": rows,
+        "queries": {
+            name: {k: v for k, v in q.items() if k != "sql"} for name, q in queries.items()
+        },
+        "sql": {name: q["sql"] for name, q in queries.items()},
+        "memory": {
+            "workers_rss_mb_before": machine["rss_before"],
+            "workers_rss_mb_after": machine["rss_after"],
+        },
+        "seed_seconds": round(machine["seed_seconds"], 1),
+    }
+
+
+def profile(args, rows: dict, env: dict, layout_file: Path, inputs_file: Path, port: int) -> None:
+    """``--profile``: cProfile the scenarios named (or those below target) in-process."""
+    wanted = args.profile.split(",")
+    for name in rows:
+        minimum = scenarios.SCENARIOS[name][2]
+        failing = minimum is not None and rows[name]["ratio"] < minimum
+        if name in wanted or ("failing" in wanted and failing):
+            out = RESULTS / f"profile-{name}.txt"
+            log(f"  profiling {name} ({args.profile_requests} requests) -> {out}")
+            with out.open("w") as stream:
+                subprocess.run(
+                    [
+                        PYTHON,
+                        str(BENCH / "helper.py"),
+                        "profile",
+                        str(layout_file),
+                        str(inputs_file),
+                        str(port),
+                        name,
+                        str(args.profile_requests),
+                        str(RESULTS / f"profile-{name}.prof"),
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    stdout=stream,
+                )
+
+
+def stop_gunicorn(server: subprocess.Popen, server_log) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    server_log.close()
+
+
+def discard_workdir(env: dict, workdir: Path, layout_file: Path, inputs_file: Path) -> None:
+    """Delete the load's sessions, then the working directory."""
+    helper(env, "cleanup", layout_file, inputs_file)
+    # The layout and inputs hold the load clients' secrets and session keys.
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def write_results(report: dict, args, only: list[str], queries: dict, wrk, started: float) -> None:
+    """Growth against the other scale, the targets; bench/results/*.json and the wrk output."""
     scale_file = RESULTS / f"scale-{args.scale:g}.json"
     # Growth: this run against the latest run at the other scale (1 vs 10).
     other_scale = 10.0 if args.scale == 1 else 1.0 if args.scale == 10 else None
@@ -876,6 +879,68 @@ def main() -> int:
     (RESULTS / "wrk-latest.txt").write_text(
         "\n".join(f"=== {name}\n{out}" for name, out in wrk.raw)
     )
+
+
+def main() -> int:
+    args, only, names = parse_args()
+    if not shutil.which("wrk"):
+        log(
+            "wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk "
+            "(macOS), or build it from https://github.com/wg/wrk"
+        )
+        return 2
+
+    started = time.monotonic()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    base_url = postgres_url()
+    if base_url is None:
+        return 2
+    database_url = scaled_database_url(base_url, args.scale)
+    ensure_database(database_url)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = server_env(database_url, port)
+    log(f"Database {public_url(database_url)}, scale {args.scale:g}")
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    layout_file = workdir / "layout.json"
+    layout, seed_seconds = prepare(env, args.scale, layout_file, args.skip_seed)
+    inputs_file = workdir / "inputs.json"
+
+    log(f"Starting gunicorn ({args.workers} workers) on 127.0.0.1:{port}")
+    server_log = (RESULTS / "gunicorn.log").open("w")
+    server = start_gunicorn(env, port, args.workers, server_log)
+    wrk = Wrk(args, port, workdir)
+    try:
+        if not wait_until_up(server, port, "bench/results/gunicorn.log"):
+            return 1
+        wrk.meter = CpuMeter(server.pid, database_url)
+        inputs, queries = request_inputs(env, workdir, layout_file, inputs_file, port)
+        rss_before = worker_rss_mb(server.pid)
+        load_before = loadavg()
+        rows, ceiling_parts = measure_all(args, wrk, env, layout, inputs, port, names, queries)
+        report = report_of(
+            args,
+            started_at=started_at,
+            layout=layout,
+            database_url=database_url,
+            rows=rows,
+            ceiling_parts=ceiling_parts,
+            queries=queries,
+            rss_before=rss_before,
+            rss_after=worker_rss_mb(server.pid),
+            load_before=load_before,
+            load_after=loadavg(),
+            seed_seconds=seed_seconds,
+        )
+        if args.profile:
+            profile(args, rows, env, layout_file, inputs_file, port)
+    finally:
+        if wrk.meter:
+            wrk.meter.close()
+        stop_gunicorn(server, server_log)
+        discard_workdir(env, workdir, layout_file, inputs_file)
+
+    write_results(report, args, only, queries, wrk, started)
     print_report(report)
     log(
         f"\nWrote {RESULTS / 'latest.json'} in {report['elapsed_seconds']} s "

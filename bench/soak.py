@@ -146,7 +146,7 @@ def evaluate(row: dict, rss: dict, connections: list[int], workers: int, metrics
     return targets
 
 
-def main() -> int:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Soak test (bench/soak.py docstring).")
     parser.add_argument("--duration", type=float, default=60.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=5.0, help="warm-up seconds")
@@ -155,14 +155,16 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--scale", type=float, default=1.0, help="data set (bench --scale)")
     parser.add_argument("--skip-seed", action="store_true", help="create no data")
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+def main() -> int:
+    args = parse_args()
     if not shutil.which("wrk"):
         bench.log("wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk")
         return 2
-    base_url = os.environ.get("DATABASE_URL") or bench.DEFAULT_DATABASE_URL
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        bench.log("DATABASE_URL must point at PostgreSQL (postgres://user@host:port/name).")
+    base_url = bench.postgres_url()
+    if base_url is None:
         return 2
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     database_url = bench.scaled_database_url(base_url, args.scale)
@@ -211,15 +213,8 @@ def main() -> int:
         load_after = bench.loadavg()
     finally:
         sampler.stopped.set()
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        server_log.close()
-        bench.helper(env, "cleanup", layout_file, inputs_file)
-        # The layout and inputs hold the load clients' secrets and session keys.
-        shutil.rmtree(workdir, ignore_errors=True)
+        bench.stop_gunicorn(server, server_log)
+        bench.discard_workdir(env, workdir, layout_file, inputs_file)
 
     row = bench.summarise("soak", [result], title="client credentials + users/me")
 

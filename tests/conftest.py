@@ -1,23 +1,57 @@
-"""Shared fixtures, the test personas, and the rule that CI runs every test.
+"""Shared fixtures: the personas, the clients of the OAuth tests, and the rule that CI runs
+every test.
 
-- alice: admin of tenant A (acme, region eu)
-- bob:   member (not admin) of tenant A
-- carol: admin of tenant B (globex, region eu)
+Tenants and personas:
+
+- tenant_a: Acme (region eu); tenant_b: Globex (eu); hooli: a third tenant of eu
+- alice: admin of Acme; bob: member of Acme
+- carol: admin of Globex; dave: member of Globex
+
+``<persona>_client`` is a test client signed in as them at their tenant;
+``anon_client`` is an anonymous visitor at Acme and ``api`` a client
+application's back end there (the token endpoint and the APIs, no cookies).
+
+OAuth clients of Acme (``Registered``: the row, its secret, its redirect URL),
+all trusted (no consent page) unless said otherwise:
+
+- web: confidential, with a second (loopback) redirect URL; other_web: another one
+- spa, native: public; m2m: machine-to-machine ("Nightly sync")
+- reports: consent *required*
+- published: ``web`` published in the region; approved: and approved by Globex
+- globex_web: Globex's own confidential client, with the same redirect URL
+
+The helpers the tests call are in tests/flows.py (the OAuth steps),
+tests/jwts.py and tests/factories.py.
 """
 
 import os
-import time
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
-from tenants import generations, sessions
+from oauth_clients.revocation import revocations
+from oauth_clients.services import approve_client_for_tenant, publish_client
+from tenants import generations
 from tenants.models import Membership
 from tenants.ratelimit import reset_cache_guard
-from tests.factories import MembershipFactory, RegionFactory, TenantFactory, UserFactory
-
-PASSWORD = "password"
+from tests.factories import (
+    MembershipFactory,
+    RegionFactory,
+    TenantFactory,
+    UserFactory,
+    create_oauth_client,
+)
+from tests.flows import (
+    LOOPBACK_REDIRECT,
+    NATIVE_REDIRECT,
+    REDIRECT,
+    SPA_ORIGIN,
+    SPA_REDIRECT,
+    Registered,
+    client_for,
+    make_client,
+    required_client,
+)
 
 
 def running_in_ci() -> bool:
@@ -60,6 +94,17 @@ def fresh_cache():
     generations.clear_all()
 
 
+@pytest.fixture(autouse=True)
+def fresh_revocation_list():
+    """Revoked jtis are kept in memory per process; every test starts with none."""
+    revocations.clear()
+    yield
+    revocations.clear()
+
+
+# --- Tenants and personas ----------------------------------------------------------------
+
+
 @pytest.fixture
 def region_eu(db):
     return RegionFactory(code="eu", name="Europe")
@@ -78,6 +123,15 @@ def tenant_a(region_eu):
 @pytest.fixture
 def tenant_b(region_eu):
     return TenantFactory(slug="globex", name="Globex", region=region_eu)
+
+
+@pytest.fixture
+def hooli(region_eu):
+    """A third tenant of the region, and its admin: ``(tenant, gavin)``."""
+    tenant = TenantFactory(slug="hooli", name="Hooli", region=region_eu)
+    admin = UserFactory(email="gavin@hooli.test", name="Gavin")
+    MembershipFactory(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
+    return tenant, admin
 
 
 @pytest.fixture
@@ -101,21 +155,15 @@ def carol(tenant_b):
     return user
 
 
-def client_for(tenant, user=None, **defaults) -> Client:
-    """A test client speaking to ``tenant``'s host, signed in as ``user`` there if given."""
-    client = Client(HTTP_HOST=tenant.hostname, **defaults)
-    if user is not None:
-        sign_in(client, user, tenant)
-    return client
+@pytest.fixture
+def dave(tenant_b):
+    """A member (not admin) of Globex."""
+    user = UserFactory(email="dave@globex.test", name="Dave")
+    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
+    return user
 
 
-def sign_in(client: Client, user, tenant, *, seconds_ago: int = 0) -> None:
-    """What a successful sign-in at ``tenant`` (``seconds_ago``) leaves in the session."""
-    client.force_login(user)
-    session = client.session
-    session[sessions.TENANT_KEY] = tenant.pk
-    session[sessions.AUTH_TIME_KEY] = int(time.time()) - seconds_ago
-    session.save()
+# --- Test clients (in process) -----------------------------------------------------------
 
 
 @pytest.fixture
@@ -134,5 +182,98 @@ def carol_client(carol, tenant_b):
 
 
 @pytest.fixture
+def dave_client(dave, tenant_b):
+    return client_for(tenant_b, dave)
+
+
+@pytest.fixture
 def anon_client(tenant_a):
+    """An anonymous visitor at Acme."""
     return client_for(tenant_a)
+
+
+@pytest.fixture
+def api(tenant_a):
+    """A client application's back end at Acme: the token endpoint and the APIs, no cookies."""
+    return client_for(tenant_a)
+
+
+# --- OAuth clients -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(tenant_a, alice) -> Registered:
+    """Acme's confidential client, trusted, with a loopback redirect URL too."""
+    return make_client(tenant_a, alice, name="Web app", redirect_uris=[REDIRECT, LOOPBACK_REDIRECT])
+
+
+@pytest.fixture
+def other_web(tenant_a, alice) -> Registered:
+    """A second confidential client of Acme with the same redirect URL."""
+    return make_client(tenant_a, alice, name="Other web app")
+
+
+@pytest.fixture
+def globex_web(tenant_b, carol) -> Registered:
+    """A confidential client of Globex with the same redirect URL as Acme's."""
+    return make_client(tenant_b, carol, name="Globex app")
+
+
+@pytest.fixture
+def spa(tenant_a, alice) -> Registered:
+    return make_client(
+        tenant_a,
+        alice,
+        app_type="spa",
+        name="Browser app",
+        redirect_uris=[SPA_REDIRECT],
+        allowed_origins=[SPA_ORIGIN],
+        allowed_scopes=["user_default", "offline_access"],
+    )
+
+
+@pytest.fixture
+def native(tenant_a, alice) -> Registered:
+    """A native app on a loopback redirect URL (any port)."""
+    return make_client(
+        tenant_a,
+        alice,
+        app_type="native",
+        name="Native app",
+        redirect_uris=[NATIVE_REDIRECT],
+        allowed_scopes=["user_default", "offline_access", "openid", "email"],
+    )
+
+
+@pytest.fixture
+def m2m(tenant_a, alice) -> Registered:
+    """A machine-to-machine Web client: client credentials give it a service identity."""
+    client, secret = create_oauth_client(
+        tenant_a,
+        actor=alice,
+        name="Nightly sync",
+        machine_to_machine=True,
+        allowed_scopes=["user_default", "offline_access"],
+    )
+    return Registered(client, secret)
+
+
+@pytest.fixture
+def reports(tenant_a, alice) -> Registered:
+    """A client of Acme whose consent method is *required*: it shows the consent page."""
+    return required_client(tenant_a, alice)
+
+
+@pytest.fixture
+def published(web, alice) -> Registered:
+    """Acme's Web client (trusted at Acme), published in the eu region."""
+    publish_client(web.client, actor=alice)
+    web.client.refresh_from_db()
+    return web
+
+
+@pytest.fixture
+def approved(published, tenant_b, carol) -> Registered:
+    """``published``, approved by Globex's admin (consent there: *required*, the default)."""
+    approve_client_for_tenant(tenant_b, published.client, actor=carol)
+    return published

@@ -1,6 +1,13 @@
+import secrets
+from datetime import timedelta
+
 import factory
+from django.utils import timezone
 
 from tenants.models import Membership, Region, Tenant, User
+
+# Every user the factories make signs in with this password.
+PASSWORD = "password"
 
 
 class RegionFactory(factory.django.DjangoModelFactory):
@@ -27,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.test")
     name = factory.Sequence(lambda n: f"User {n}")
-    password = factory.django.Password("password")
+    password = factory.django.Password(PASSWORD)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -53,3 +60,46 @@ def create_oauth_client(tenant, *, actor=None, app_type="web", **fields):
         **fields,
     }
     return create_client(tenant, ClientData(**data), app_type=app_type, actor=actor)
+
+
+def client_form_data(**overrides) -> dict:
+    """What the console's client dialog posts to create "Reporting app" ("Save")."""
+    data = {
+        "intent": "save",
+        "name": "Reporting app",
+        "description": "Monthly reports",
+        "app_type": "web",
+        "redirect_uris": ["https://app.example.com/callback"],
+        "new_redirect_uri": "",
+        "allowed_origins": [],
+        "new_allowed_origin": "",
+        "allowed_scopes": ["user_default"],
+        "consent_method": "required",
+    }
+    data.update(overrides)
+    return data
+
+
+def make_tokens(tenant, client, user):
+    """An access token and its refresh token, as rows (the flow itself is not run).
+
+    Returns ``(access, refresh)``.
+    """
+    from oauth_clients.models import AccessToken, RefreshToken
+
+    access = AccessToken.objects.create(
+        tenant=tenant,
+        application=client,
+        user=user,
+        token=secrets.token_hex(16),
+        jti=secrets.token_hex(12),
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    refresh = RefreshToken.objects.create(
+        tenant=tenant,
+        application=client,
+        user=user,
+        token=secrets.token_hex(16),
+        access_token=access,
+    )
+    return access, refresh

@@ -10,11 +10,9 @@ from oauthlib.common import Request
 from oauth_clients.models import ClientSecret, ConnectionConfig, OAuthClient
 from oauth_clients.oauth.tokens import generate_access_token
 from oauth_clients.oauthlib_request import TENANT_KEY
-from oauth_clients.revocation import revocations
 from tenants.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic
+from tests.flows import Registered, basic, client_for
 
 BASE = "/api/v1/oauth-clients"
 REDIRECT = "https://app.example.com/callback"
@@ -47,14 +45,6 @@ BODIES = {
         {"op": "replace", "path": "/consentMethod", "value": "trusted"}
     ],
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    """Revoked jtis are kept in memory per process; every test starts with none."""
-    revocations.clear()
-    yield
-    revocations.clear()
 
 
 def token_for(tenant, user, client, scopes=("admin_classic",)) -> str:
@@ -228,7 +218,10 @@ def carol_api(tenant_b, carol):
 
 @pytest.fixture
 def web(alice_api) -> dict:
-    """A Web client created through the API, as its POST answered (with its one-time secret)."""
+    """A Web client created through the API, as its POST answered (with its one-time secret).
+
+    Not tests/conftest.py's ``web`` (a ``Registered``): here the API's JSON.
+    """
     return alice_api.create(clientName="Web app", description="Monthly reports")
 
 

@@ -15,9 +15,8 @@ from tests.api.conftest import (
     snapshot,
     token_for,
 )
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, authorize, get_code, pkce_pair, query_of, redeem
+from tests.flows import Registered, authorize, client_for, get_code, pkce_pair, query_of, redeem
 
 pytestmark = pytest.mark.django_db
 

@@ -31,8 +31,8 @@ from schemathesis.specs.openapi.checks import (
 
 from oauth_clients.api.clients import OPENAPI_PATH
 from tests.api.conftest import REDIRECT, token_for
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from oauth_clients.models import OAuthClient
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import AuditEvent
 from tests.api.conftest import BASE, REDIRECT
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

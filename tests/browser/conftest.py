@@ -11,6 +11,9 @@ import shutil
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
+
+from tenants.models import Tenant
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -68,3 +71,10 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def acme():
+    """The demo data (``seed_demo``: admin@acme.test and the others); Acme."""
+    call_command("seed_demo")
+    return Tenant.objects.get(slug="acme")

@@ -9,10 +9,9 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from tenants.models import Tenant, User
+from tenants.models import User
 from tests.factories import create_oauth_client
 from tests.interop.example_app import free_port, running_example_app
 
@@ -23,12 +22,10 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def acme(live_server, settings):
-    call_command("seed_demo")
-    # The issuer carries the live server's port, as under `make run`.
+@pytest.fixture(autouse=True)
+def issuer_at_the_live_server(live_server, settings):
+    """The issuer carries the live server's port, as under `make run`."""
     settings.PLATFORM_PORT = urlsplit(live_server.url).port
-    return Tenant.objects.get(slug="acme")
 
 
 def test_the_example_app_signs_in_with_consent(acme, new_page, tenant_url):

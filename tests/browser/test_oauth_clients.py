@@ -9,11 +9,10 @@ import json
 import re
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from oauth_clients.models import ClientSecret, OAuthClient, secret_digest
-from tenants.models import Tenant, User
+from tenants.models import User
 from tests.factories import create_oauth_client
 
 pytestmark = [
@@ -23,12 +22,6 @@ pytestmark = [
 ]
 
 OAUTH_PATH = "/console/integration/oauth/"
-
-
-@pytest.fixture
-def acme():
-    call_command("seed_demo")
-    return Tenant.objects.get(slug="acme")
 
 
 @pytest.fixture

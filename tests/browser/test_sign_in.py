@@ -1,20 +1,11 @@
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
-
-from tenants.models import Tenant
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.required_in_ci,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-@pytest.fixture
-def acme():
-    call_command("seed_demo")
-    return Tenant.objects.get(slug="acme")
 
 
 def sign_in(page, email, password="demo-password", *, email_label, password_label, button):

@@ -11,12 +11,11 @@ scripts, styles and htmx work under the policy.
 from urllib.parse import urlencode
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from oauth_clients.models import OAuthClient
-from tenants.models import Tenant, User
+from tenants.models import User
 from tests.factories import create_oauth_client
 
 pytestmark = [
@@ -49,12 +48,6 @@ INJECTED = """() => ({
   inlineScripts: Array.from(document.scripts).filter((s) => !s.src).length,
   csp: window.__csp || [],
 })"""
-
-
-@pytest.fixture
-def acme():
-    call_command("seed_demo")
-    return Tenant.objects.get(slug="acme")
 
 
 @pytest.fixture

@@ -9,32 +9,24 @@ and ``iss``) is handed to the library, as a browser would.
 Qlik's own libraries run outside this process: ``qlik-sdk`` in its own venv
 and ``@qlik/api`` in Node.js, each through a driver script that
 ``run_driver`` starts and talks to in JSON (``make test`` installs both).
+
+The clients are the shared ones of tests/conftest.py (``web``, ``spa``,
+``native``, ``m2m``), all trusted: there is no consent screen.
 """
 
 import json
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from oauth_clients.revocation import revocations
-from tests.conftest import client_for
-from tests.factories import create_oauth_client
-
-WEB_REDIRECT = "https://app.example.com/callback"
-SPA_ORIGIN = "https://spa.example.com"
-SPA_REDIRECT = f"{SPA_ORIGIN}/cb"
-# A native app listens on a loopback port it picks at run time; the server
-# matches loopback http redirect URLs with any port (RFC 8252 §7.3).
-NATIVE_REDIRECT = "http://127.0.0.1/cb"
+from tests.flows import client_for, query_of, resolve_localhost_names
 
 ROOT = Path(__file__).resolve().parents[2]
 # Made by `make test`: qlik-sdk's own virtual environment and @qlik/api's node_modules.
@@ -46,30 +38,8 @@ DRIVER_TIMEOUT = 60  # seconds a driver may run (@qlik/api can wait forever)
 
 @pytest.fixture(autouse=True)
 def localhost_names_resolve(monkeypatch):
-    """Resolve ``*.localhost`` to 127.0.0.1 in this process, as RFC 6761 §6.3 asks.
-
-    Browsers do; glibc here does not (``socket.getaddrinfo("acme.eu.localhost",
-    80)`` fails). Every HTTP library below resolves through
-    ``socket.getaddrinfo``, so they connect to the live server while the URL,
-    and so the Host header, keeps the tenant's name. Other names are untouched.
-    """
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if isinstance(host, bytes):
-            host = host.decode("ascii")
-        if isinstance(host, str) and host.rstrip(".").lower().endswith(".localhost"):
-            host = "127.0.0.1"
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    revocations.clear()
-    yield
-    revocations.clear()
+    """``*.localhost`` resolves to 127.0.0.1 here, as in browsers (tests/flows.py)."""
+    resolve_localhost_names(monkeypatch)
 
 
 @pytest.fixture
@@ -91,77 +61,6 @@ def metadata(issuer) -> dict:
     document = response.json()
     assert document["issuer"] == issuer
     return document
-
-
-@dataclass
-class Registered:
-    client: object
-    secret: str | None
-    redirect_uri: str
-
-    @property
-    def client_id(self) -> str:
-        return self.client.client_id
-
-
-@pytest.fixture
-def web(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Interop web app",
-        redirect_uris=[WEB_REDIRECT],
-        allowed_scopes=["user_default", "offline_access", "openid", "profile", "email"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret, WEB_REDIRECT)
-
-
-@pytest.fixture
-def machine(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Interop service",
-        redirect_uris=[WEB_REDIRECT],
-        allowed_scopes=["user_default"],
-        machine_to_machine=True,
-        consent_method="trusted",
-    )
-    return Registered(client, secret, WEB_REDIRECT)
-
-
-@pytest.fixture
-def spa(tenant_a, alice):
-    client, _ = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Interop single-page app",
-        app_type="spa",
-        redirect_uris=[SPA_REDIRECT],
-        allowed_origins=[SPA_ORIGIN],
-        allowed_scopes=["user_default", "offline_access"],
-        consent_method="trusted",
-    )
-    return Registered(client, None, SPA_REDIRECT)
-
-
-@pytest.fixture
-def native(tenant_a, alice):
-    client, _ = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Interop native app",
-        app_type="native",
-        redirect_uris=[NATIVE_REDIRECT],
-        allowed_scopes=["user_default", "offline_access", "openid", "email"],
-        consent_method="trusted",
-    )
-    return Registered(client, None, NATIVE_REDIRECT)
-
-
-def query_of(url: str) -> dict[str, str]:
-    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
-from tests.interop.conftest import SPA_ORIGIN, query_of
+from tests.flows import SPA_ORIGIN, query_of
 
 pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
@@ -229,8 +229,8 @@ def test_the_code_verifier_is_checked(metadata, issuer, web, sign_in_and_authori
     assert raised.value.error == "invalid_grant"
 
 
-def test_client_credentials(metadata, issuer, machine):
-    session = OAuth2Session(machine.client_id, machine.secret, scope="user_default")
+def test_client_credentials(metadata, issuer, m2m):
+    session = OAuth2Session(m2m.client_id, m2m.secret, scope="user_default")
     token = session.fetch_token(metadata["token_endpoint"], grant_type="client_credentials")
     assert token["token_type"] == "Bearer"
     me = users_me(session, issuer)

@@ -24,9 +24,8 @@ import requests
 
 from oauth_clients.models import AccessToken, AuthorizationCode
 from oauth_clients.services import approve_client_for_tenant, publish_client, set_consent_method
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.interop.conftest import query_of
+from tests.flows import client_for, query_of
 from tests.interop.example_app import free_port, running_example_app
 
 pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]

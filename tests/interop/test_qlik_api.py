@@ -25,7 +25,8 @@ import pytest
 
 from oauth_clients.models import OAuthClient
 from tests.factories import create_oauth_client
-from tests.interop.conftest import WEB_REDIRECT, DriverFailed, Registered, query_of, run_driver
+from tests.flows import make_client, query_of
+from tests.interop.conftest import DriverFailed, run_driver
 
 pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
@@ -33,46 +34,43 @@ pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True
 @pytest.fixture
 def robot(tenant_a, alice):
     """A machine-to-machine client allowed admin_classic: its service identity is an admin."""
-    client, secret = create_oauth_client(
+    return make_client(
         tenant_a,
-        actor=alice,
+        alice,
         name="Provisioning robot",
-        redirect_uris=[WEB_REDIRECT],
         allowed_scopes=["admin_classic", "user_default"],
         machine_to_machine=True,
-        consent_method="trusted",
     )
-    return Registered(client, secret, WEB_REDIRECT)
 
 
 def requests_to(exchanges: list[dict], path: str) -> list[dict]:
     return [e for e in exchanges if e["url"].split("?")[0].endswith(path)]
 
 
-def test_client_credentials_then_users_me(issuer, machine, qlik_api_command):
+def test_client_credentials_then_users_me(issuer, m2m, qlik_api_command):
     ran = run_driver(
         qlik_api_command,
         {
             "scenario": "clientCredentials",
             "host": issuer,
-            "clientId": machine.client_id,
-            "clientSecret": machine.secret,
+            "clientId": m2m.client_id,
+            "clientSecret": m2m.secret,
             "scope": "user_default",
         },
     )
     me = ran["result"]["me"]
     assert ran["result"]["status"] == 200
     assert me["type"] == "service"
-    assert me["clientId"] == machine.client_id
-    assert me["tenantId"] == str(machine.client.tenant_id)
+    assert me["clientId"] == m2m.client_id
+    assert me["tenantId"] == str(m2m.client.tenant_id)
 
     (token_request,) = requests_to(ran["exchanges"], "/oauth/token")
     assert token_request["method"] == "POST"
     assert token_request["headers"]["content-type"] == "application/json"
     assert "authorization" not in token_request["headers"]
     assert json.loads(token_request["body"]) == {
-        "client_id": machine.client_id,
-        "client_secret": machine.secret,
+        "client_id": m2m.client_id,
+        "client_secret": m2m.secret,
         "scope": "user_default",
         "grant_type": "client_credentials",
     }
@@ -100,7 +98,7 @@ def test_management_api_lists_the_tenants_clients_page_by_page(
     pages = ran["result"]["pages"]
     assert [len(page["data"]) for page in pages] == [2, 2, 1]
     names = [client["clientName"] for page in pages for client in page["data"]]
-    assert names == ["Alpha", "Beta", "Gamma", "Interop web app", "Provisioning robot"]
+    assert names == ["Alpha", "Beta", "Gamma", "Provisioning robot", "Web app"]
     listed = {client["clientId"]: client for page in pages for client in page["data"]}
     assert listed[web.client_id]["appType"] == "web"
     assert listed[robot.client_id]["allowedScopes"] == ["admin_classic", "user_default"]
@@ -154,7 +152,7 @@ def test_management_api_manages_a_client_from_creation_to_deletion(
     ).exists()
 
 
-def test_a_wrong_secret_surfaces_as_the_servers_error(issuer, machine, qlik_api_command):
+def test_a_wrong_secret_surfaces_as_the_servers_error(issuer, m2m, qlik_api_command):
     """The library reads the token endpoint's ``errors`` list into its AuthorizationError."""
     with pytest.raises(DriverFailed) as failed:
         run_driver(
@@ -162,7 +160,7 @@ def test_a_wrong_secret_surfaces_as_the_servers_error(issuer, machine, qlik_api_
             {
                 "scenario": "clientCredentials",
                 "host": issuer,
-                "clientId": machine.client_id,
+                "clientId": m2m.client_id,
                 "clientSecret": "not-the-secret",
                 "scope": "user_default",
             },

@@ -16,14 +16,14 @@ always sends PKCE S256; ``Auth.authorize`` posts a JSON body to
 client's access token is used through ``AuthType.APIKey``.
 """
 
-import base64
 import json
 import time
 
 import pytest
 import requests
 
-from tests.interop.conftest import query_of, run_driver
+from tests.flows import basic, query_of
+from tests.interop.conftest import run_driver
 
 pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
@@ -43,10 +43,6 @@ def sdk_sign_in(sign_in_and_authorize, issuer):
 
 def token_requests(exchanges: list[dict]) -> list[dict]:
     return [e for e in exchanges if e["url"].endswith("/oauth/token")]
-
-
-def basic(client_id: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
 def test_web_client_code_flow_refresh_and_users_me(issuer, web, qlik_sdk_command, sdk_sign_in):
@@ -72,7 +68,7 @@ def test_web_client_code_flow_refresh_and_users_me(issuer, web, qlik_sdk_command
 
     code_exchange, refresh = token_requests(ran["exchanges"])
     assert code_exchange["headers"]["content-type"] == "application/json"
-    assert code_exchange["headers"]["authorization"] == basic(web.client_id, web.secret)
+    assert code_exchange["headers"]["authorization"] == basic(web)
     assert json.loads(code_exchange["body"])["grant_type"] == "authorization_code"
     assert json.loads(refresh["body"])["grant_type"] == "refresh_token"
 
@@ -116,24 +112,24 @@ def test_deauthorize_revokes_the_access_token(issuer, web, qlik_sdk_command, sdk
     assert me.status_code == 401
 
 
-def test_client_credentials(issuer, machine, qlik_sdk_command):
+def test_client_credentials(issuer, m2m, qlik_sdk_command):
     ran = run_driver(
         qlik_sdk_command,
         {
             "scenario": "client_credentials",
             "host": issuer,
-            "client_id": machine.client_id,
-            "client_secret": machine.secret,
+            "client_id": m2m.client_id,
+            "client_secret": m2m.secret,
         },
     )
     result = ran["result"]
     assert result["token"]["token_type"] == "Bearer"
     assert result["me"]["type"] == "service"
-    assert result["me"]["clientId"] == machine.client_id
+    assert result["me"]["clientId"] == m2m.client_id
     # No callback URL: the SDK asks for client_credentials.
     (token_request,) = token_requests(ran["exchanges"])
     assert json.loads(token_request["body"])["grant_type"] == "client_credentials"
-    assert token_request["headers"]["authorization"] == basic(machine.client_id, machine.secret)
+    assert token_request["headers"]["authorization"] == basic(m2m)
 
 
 def test_native_public_client_then_api_key_mode(

@@ -13,7 +13,7 @@ from oauthlib.oauth2 import (
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
-from tests.interop.conftest import SPA_ORIGIN, query_of
+from tests.flows import SPA_ORIGIN, query_of
 
 pytestmark = [pytest.mark.required_in_ci, pytest.mark.django_db(transaction=True)]
 
@@ -187,16 +187,16 @@ def test_native_public_client_on_a_loopback_port(
     assert users_me(session, issuer)["email"] == "alice@acme.test"
 
 
-def test_client_credentials_with_backend_application_client(metadata, issuer, machine):
-    session = OAuth2Session(client=BackendApplicationClient(client_id=machine.client_id))
+def test_client_credentials_with_backend_application_client(metadata, issuer, m2m):
+    session = OAuth2Session(client=BackendApplicationClient(client_id=m2m.client_id))
     token = session.fetch_token(
-        metadata["token_endpoint"], client_id=machine.client_id, client_secret=machine.secret
+        metadata["token_endpoint"], client_id=m2m.client_id, client_secret=m2m.secret
     )
     assert token["token_type"] == "Bearer"
     assert "refresh_token" not in token
     me = users_me(session, issuer)
     assert me["type"] == "service"
-    assert me["clientId"] == machine.client_id
+    assert me["clientId"] == m2m.client_id
     assert "email" not in me
 
 

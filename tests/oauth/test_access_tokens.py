@@ -1,15 +1,8 @@
-"""Access tokens are RS256 JWTs (RFC 9068) that only our keys, for this tenant, make valid.
+"""Access tokens are RS256 JWTs (RFC 9068) that only our keys, for this tenant, make valid."""
 
-Also the helpers the other resource-server tests use: ``craft_token`` signs
-arbitrary claims the way the token endpoint does, ``issue_token`` runs the
-real flow, ``payload_of`` reads a JWT's claims without checking them.
-"""
-
-import base64
 import hashlib
 import hmac
 import json
-import secrets
 import time
 from datetime import timedelta
 
@@ -22,81 +15,15 @@ from jwcrypto import jws
 from oauth_clients.keys import generate_private_key_pem, kid, signing_key
 from oauth_clients.models import AccessToken
 from oauth_clients.oauth.tokens import verify_access_token
-from tenants.models import Membership
-from tests.oauth.conftest import get_code, redeem
+from tests.flows import ME, bearer, issue
+from tests.jwts import b64url, claims_for, craft_token, header_of, payload_of, subject_of
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/users/me"
-
-
-# --- Helpers (also imported by the other resource-server test modules) ------------------
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def subject_of(user, tenant) -> str:
-    return str(Membership.objects.get(user=user, tenant=tenant).subject)
-
-
-def claims_for(tenant, subject: str, **overrides) -> dict:
-    """The claims the token endpoint would put in a token of ``tenant``; None drops one."""
-    now = int(time.time())
-    claims = {
-        "iss": tenant.base_url,
-        "aud": tenant.base_url,
-        "sub": subject,
-        "client_id": "crafted-client",
-        "scope": "user_default",
-        "tenant_id": str(tenant.pk),
-        "iat": now,
-        "exp": now + 3600,
-        "jti": secrets.token_urlsafe(18),
-    }
-    claims.update(overrides)
-    return {k: v for k, v in claims.items() if v is not None}
-
-
-def sign(claims: dict, pem: str | None = None, **header) -> str:
-    """A compact JWS of ``claims``; header values override ours (None drops one)."""
-    pem = pem or settings.SIGNING_KEY_PEM
-    protected = {"alg": "RS256", "typ": "at+jwt", "kid": kid(pem), **header}
-    protected = {k: v for k, v in protected.items() if v is not None}
-    token = jws.JWS(json.dumps(claims, separators=(",", ":")))
-    token.add_signature(signing_key(pem), alg="RS256", protected=protected)
-    return token.serialize(compact=True)
-
-
-def craft_token(tenant, user, *, pem: str | None = None, header=None, **claims) -> str:
-    """A token for ``user``'s membership at ``tenant``, signed with ``pem`` (ours by default)."""
-    return sign(claims_for(tenant, subject_of(user, tenant), **claims), pem, **(header or {}))
-
-
-def payload_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def header_of(token: str) -> dict:
-    header = token.split(".")[0]
-    return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
-
-
-def issue_token(http, api, registered, scope: str = "user_default") -> dict:
-    """The token endpoint's JSON for a code obtained by the signed-in ``http`` client."""
-    code, verifier = get_code(http, registered, scope=scope)
-    response = redeem(api, registered, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def bearer(token: str) -> dict:
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
 
 # --- The token the endpoint issues -----------------------------------------------------
-def test_it_issues_an_rs256_at_jwt_with_the_documented_claims(alice_http, api, web, tenant_a):
-    body = issue_token(alice_http, api, web, scope="user_default")
+def test_it_issues_an_rs256_at_jwt_with_the_documented_claims(alice_client, api, web, tenant_a):
+    body = issue(alice_client, api, web, scope="user_default")
     token = body["access_token"]
 
     header = header_of(token)
@@ -124,10 +51,10 @@ def test_it_issues_an_rs256_at_jwt_with_the_documented_claims(alice_http, api, w
     assert claims["jti"] == AccessToken.objects.get(tenant=tenant_a).jti
 
 
-def test_its_lifetime_is_access_token_expire_seconds(alice_http, api, web):
+def test_its_lifetime_is_access_token_expire_seconds(alice_client, api, web):
     assert settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] == 3600
     before = timezone.now()
-    body = issue_token(alice_http, api, web)
+    body = issue(alice_client, api, web, scope="user_default")
 
     assert body["expires_in"] == 3600
     claims = payload_of(body["access_token"])
@@ -137,8 +64,8 @@ def test_its_lifetime_is_access_token_expire_seconds(alice_http, api, web):
     assert abs(row.expires - (before + timedelta(seconds=3600))) < timedelta(seconds=5)
 
 
-def test_a_token_issued_by_the_endpoint_verifies(alice_http, api, web, tenant_a, alice):
-    token = issue_token(alice_http, api, web)["access_token"]
+def test_a_token_issued_by_the_endpoint_verifies(alice_client, api, web, tenant_a, alice):
+    token = issue(alice_client, api, web, scope="user_default")["access_token"]
     claims = payload_of(token)
 
     verified = verify_access_token(token, tenant_a)
@@ -154,12 +81,14 @@ def test_a_crafted_token_with_our_key_verifies(api, tenant_a, alice):
     token = craft_token(tenant_a, alice)
 
     assert verify_access_token(token, tenant_a) is not None
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
 
 # --- Tampering and forgeries -------------------------------------------------------------
-def test_a_changed_payload_with_the_same_signature_is_refused(alice_http, api, web, tenant_a, bob):
-    token = issue_token(alice_http, api, web)["access_token"]
+def test_a_changed_payload_with_the_same_signature_is_refused(
+    alice_client, api, web, tenant_a, bob
+):
+    token = issue(alice_client, api, web, scope="user_default")["access_token"]
     header, _payload, signature = token.split(".")
     claims = payload_of(token)
     claims["sub"] = subject_of(bob, tenant_a)
@@ -167,18 +96,18 @@ def test_a_changed_payload_with_the_same_signature_is_refused(alice_http, api, w
     forged = ".".join([header, b64url(json.dumps(claims).encode()), signature])
 
     assert verify_access_token(forged, tenant_a) is None
-    response = api.get(ME, **bearer(forged))
+    response = api.get(ME, headers=bearer(forged))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
 
 
-def test_a_changed_signature_is_refused(alice_http, api, web, tenant_a):
-    token = issue_token(alice_http, api, web)["access_token"]
+def test_a_changed_signature_is_refused(alice_client, api, web, tenant_a):
+    token = issue(alice_client, api, web, scope="user_default")["access_token"]
     header, payload, signature = token.split(".")
     flipped = ("A" if signature[10] != "A" else "B").join([signature[:10], signature[11:]])
 
     assert verify_access_token(".".join([header, payload, flipped]), tenant_a) is None
-    assert api.get(ME, **bearer(".".join([header, payload, ""]))).status_code == 401
+    assert api.get(ME, headers=bearer(".".join([header, payload, ""]))).status_code == 401
 
 
 def test_an_alg_none_token_is_refused(api, tenant_a, alice):
@@ -187,7 +116,7 @@ def test_an_alg_none_token_is_refused(api, tenant_a, alice):
     unsigned = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}."
 
     assert verify_access_token(unsigned, tenant_a) is None
-    response = api.get(ME, **bearer(unsigned))
+    response = api.get(ME, headers=bearer(unsigned))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
@@ -206,7 +135,7 @@ def test_an_hs256_token_keyed_with_our_public_key_is_refused(api, tenant_a, alic
     token = f"{signing_input}.{b64url(mac)}"
 
     assert verify_access_token(token, tenant_a) is None
-    assert api.get(ME, **bearer(token)).status_code == 401
+    assert api.get(ME, headers=bearer(token)).status_code == 401
 
 
 def test_a_token_signed_with_another_rsa_key_is_refused(api, tenant_a, alice):
@@ -216,7 +145,7 @@ def test_a_token_signed_with_another_rsa_key_is_refused(api, tenant_a, alice):
     # Even when it claims the kid of our key.
     spoofed = craft_token(tenant_a, alice, pem=other, header={"kid": kid(settings.SIGNING_KEY_PEM)})
     assert verify_access_token(spoofed, tenant_a) is None
-    assert api.get(ME, **bearer(spoofed)).status_code == 401
+    assert api.get(ME, headers=bearer(spoofed)).status_code == 401
 
 
 def test_a_token_without_a_kid_is_refused(tenant_a, alice):
@@ -228,15 +157,15 @@ def test_a_token_with_another_typ_is_refused(api, tenant_a, alice, typ):
     token = craft_token(tenant_a, alice, header={"typ": typ})
 
     assert verify_access_token(token, tenant_a) is None
-    assert api.get(ME, **bearer(token)).status_code == 401
+    assert api.get(ME, headers=bearer(token)).status_code == 401
 
 
-def test_an_id_token_is_not_an_access_token(alice_http, api, web, tenant_a):
+def test_an_id_token_is_not_an_access_token(alice_client, api, web, tenant_a):
     # Signed with the same key, but typ JWT and aud = client_id.
-    body = issue_token(alice_http, api, web, scope="openid user_default")
+    body = issue(alice_client, api, web, scope="openid user_default")
 
     assert verify_access_token(body["id_token"], tenant_a) is None
-    assert api.get(ME, **bearer(body["id_token"])).status_code == 401
+    assert api.get(ME, headers=bearer(body["id_token"])).status_code == 401
 
 
 def test_a_json_serialized_jws_is_refused(api, tenant_a, alice):
@@ -250,7 +179,7 @@ def test_a_json_serialized_jws_is_refused(api, tenant_a, alice):
     json_token = token.serialize(compact=False)
 
     assert verify_access_token(json_token, tenant_a) is None
-    assert api.get(ME, **bearer(json_token)).status_code == 401
+    assert api.get(ME, headers=bearer(json_token)).status_code == 401
 
 
 def test_typ_must_be_in_the_signed_header(tenant_a, alice):
@@ -291,7 +220,7 @@ def test_a_token_with_a_wrong_or_missing_claim_is_refused(api, tenant_a, alice, 
     token = craft_token(tenant_a, alice, **{claim: value})
 
     assert verify_access_token(token, tenant_a) is None
-    response = api.get(ME, **bearer(token))
+    response = api.get(ME, headers=bearer(token))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
 
@@ -315,7 +244,7 @@ def test_an_expired_token_is_refused(api, tenant_a, alice):
     token = craft_token(tenant_a, alice, iat=now - 3700, exp=now - 100)
 
     assert verify_access_token(token, tenant_a) is None
-    assert api.get(ME, **bearer(token)).status_code == 401
+    assert api.get(ME, headers=bearer(token)).status_code == 401
 
 
 def test_a_token_is_refused_from_the_second_it_expires(monkeypatch, tenant_a, alice):
@@ -354,21 +283,21 @@ def rotate_to(settings, new_pem: str, previous: list[str]) -> None:
 
 
 def test_a_token_signed_with_a_previous_key_still_verifies(
-    settings, alice_http, api, web, tenant_a
+    settings, alice_client, api, web, tenant_a
 ):
     old = settings.SIGNING_KEY_PEM
-    old_token = issue_token(alice_http, api, web)["access_token"]
+    old_token = issue(alice_client, api, web, scope="user_default")["access_token"]
     new = generate_private_key_pem()
 
     rotate_to(settings, new, [old])
 
     assert header_of(old_token)["kid"] == kid(old)
     assert verify_access_token(old_token, tenant_a) is not None
-    assert api.get(ME, **bearer(old_token)).status_code == 200
+    assert api.get(ME, headers=bearer(old_token)).status_code == 200
     # New tokens are signed with the new key, and verify too.
-    new_token = issue_token(alice_http, api, web)["access_token"]
+    new_token = issue(alice_client, api, web, scope="user_default")["access_token"]
     assert header_of(new_token)["kid"] == kid(new)
-    assert api.get(ME, **bearer(new_token)).status_code == 200
+    assert api.get(ME, headers=bearer(new_token)).status_code == 200
     # The JWKS lists both keys, the current one first.
     kids = [key["kid"] for key in api.get("/.well-known/jwks.json").json()["keys"]]
     assert kids == [kid(new), kid(old)]
@@ -381,6 +310,6 @@ def test_a_token_of_a_retired_key_no_longer_verifies(settings, api, tenant_a, al
     rotate_to(settings, generate_private_key_pem(), [])
 
     assert verify_access_token(old_token, tenant_a) is None
-    assert api.get(ME, **bearer(old_token)).status_code == 401
+    assert api.get(ME, headers=bearer(old_token)).status_code == 401
     kids = [key["kid"] for key in api.get("/.well-known/jwks.json").json()["keys"]]
     assert kid(old) not in kids

@@ -26,7 +26,7 @@ from oauth_clients.services import (
 )
 from tenants import generations
 from tenants.models import Membership, User
-from tests.conftest import client_for
+from tests.flows import client_for
 from tests.factories import create_oauth_client
 
 pytestmark = pytest.mark.django_db

@@ -4,42 +4,15 @@ import base64
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from oauth_clients.models import AccessToken, AuthorizationCode, ClientSecret
 from oauth_clients.services import delete_secret, generate_secret
 from tenants.models import AuditEvent
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, assert_oauth_error, basic, get_code
+from tests.flows import assert_oauth_error, basic, get_code, token_request
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_failure_counters():
-    # The failure counter lives in the cache, keyed by the client's primary key.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def basic_header(client_id: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
-
-
-def token_request(http, code: str, verifier: str, *, redirect_uri: str = REDIRECT, **kwargs):
-    """A code exchange; ``kwargs`` are extra body fields, ``authorization`` a header value."""
-    authorization = kwargs.pop("authorization", None)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": redirect_uri,
-        "code_verifier": verifier,
-        **kwargs,
-    }
-    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
-    return http.post("/oauth/token", data, **headers)
 
 
 def assert_not_consumed(code: str) -> None:
@@ -50,26 +23,26 @@ def assert_not_consumed(code: str) -> None:
 # --- The two methods ----------------------------------------------------------------------
 
 
-def test_client_secret_basic_works(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_client_secret_basic_works(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, authorization=basic(web))
     assert response.status_code == 200, response.content
 
 
-def test_client_secret_post_works(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_client_secret_post_works(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, client_id=web.client_id, client_secret=web.secret)
     assert response.status_code == 200, response.content
 
 
-def test_basic_with_a_matching_client_id_in_the_body_works(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_basic_with_a_matching_client_id_in_the_body_works(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, client_id=web.client_id, authorization=basic(web))
     assert response.status_code == 200, response.content
 
 
-def test_using_both_methods_at_once_is_an_invalid_request(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_using_both_methods_at_once_is_an_invalid_request(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(
         api,
         code,
@@ -85,29 +58,27 @@ def test_using_both_methods_at_once_is_an_invalid_request(alice_http, api, web):
 # --- Wrong credentials -------------------------------------------------------------------
 
 
-def test_a_wrong_secret_over_basic_is_refused_with_a_basic_challenge(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
-    response = token_request(
-        api, code, verifier, authorization=basic_header(web.client_id, "wrong")
-    )
+def test_a_wrong_secret_over_basic_is_refused_with_a_basic_challenge(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
+    response = token_request(api, code, verifier, authorization=basic(web, secret="wrong"))
     assert_oauth_error(response, 401, "invalid_client")
     assert response["WWW-Authenticate"].startswith("Basic")
     assert_not_consumed(code)
 
 
-def test_a_wrong_secret_in_the_body_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_wrong_secret_in_the_body_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, client_id=web.client_id, client_secret="wrong")
     assert_oauth_error(response, 401, "invalid_client")
     assert not response.get("WWW-Authenticate", "").startswith("Basic")
     assert_not_consumed(code)
 
 
-def test_an_empty_secret_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_an_empty_secret_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, client_id=web.client_id, client_secret="")
     assert_oauth_error(response, 401, "invalid_client")
-    response = token_request(api, code, verifier, authorization=basic_header(web.client_id, ""))
+    response = token_request(api, code, verifier, authorization=basic(web, secret=""))
     assert_oauth_error(response, 401, "invalid_client")
     assert_not_consumed(code)
 
@@ -122,17 +93,17 @@ def test_an_empty_secret_is_refused(alice_http, api, web):
     ],
     ids=["no-credentials", "empty", "not-base64", "no-colon"],
 )
-def test_a_malformed_basic_header_is_refused(alice_http, api, web, authorization):
-    code, verifier = get_code(alice_http, web)
+def test_a_malformed_basic_header_is_refused(alice_client, api, web, authorization):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, authorization=authorization)
     assert response.status_code in (400, 401), response.content
     assert response.json()["error"] in {"invalid_client", "invalid_request"}
     assert_not_consumed(code)
 
 
-def test_an_unknown_client_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
-    response = token_request(api, code, verifier, authorization=basic_header("0" * 32, web.secret))
+def test_an_unknown_client_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
+    response = token_request(api, code, verifier, authorization=basic(web, client_id="0" * 32))
     assert_oauth_error(response, 401, "invalid_client")
     response = token_request(api, code, verifier, client_id="0" * 32, client_secret=web.secret)
     assert_oauth_error(response, 401, "invalid_client")
@@ -141,11 +112,9 @@ def test_an_unknown_client_is_refused(alice_http, api, web):
     assert_not_consumed(code)
 
 
-def test_another_clients_secret_is_refused(alice_http, api, web, other_web):
-    code, verifier = get_code(alice_http, web)
-    response = token_request(
-        api, code, verifier, authorization=basic_header(web.client_id, other_web.secret)
-    )
+def test_another_clients_secret_is_refused(alice_client, api, web, other_web):
+    code, verifier = get_code(alice_client, web)
+    response = token_request(api, code, verifier, authorization=basic(web, secret=other_web.secret))
     assert_oauth_error(response, 401, "invalid_client")
     response = token_request(
         api, code, verifier, client_id=web.client_id, client_secret=other_web.secret
@@ -155,9 +124,9 @@ def test_another_clients_secret_is_refused(alice_http, api, web, other_web):
 
 
 def test_basic_credentials_of_another_client_than_the_body_names_are_refused(
-    alice_http, api, web, other_web
+    alice_client, api, web, other_web
 ):
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     response = token_request(
         api, code, verifier, client_id=web.client_id, authorization=basic(other_web)
     )
@@ -165,8 +134,8 @@ def test_basic_credentials_of_another_client_than_the_body_names_are_refused(
     assert_not_consumed(code)
 
 
-def test_a_confidential_client_sending_no_secret_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_confidential_client_sending_no_secret_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, client_id=web.client_id)
     assert_oauth_error(response, 401, "invalid_client")
     response = token_request(api, code, verifier)
@@ -174,12 +143,12 @@ def test_a_confidential_client_sending_no_secret_is_refused(alice_http, api, web
     assert_not_consumed(code)
 
 
-def test_a_public_client_sending_a_secret_is_refused(alice_http, api, spa):
-    code, verifier = get_code(alice_http, spa)
+def test_a_public_client_sending_a_secret_is_refused(alice_client, api, spa):
+    code, verifier = get_code(alice_client, spa)
     redirect_uri = spa.redirect_uri
     for kwargs in (
         {"client_id": spa.client_id, "client_secret": "anything"},
-        {"authorization": basic_header(spa.client_id, "anything")},
+        {"authorization": basic(spa, secret="anything")},
         {"client_id": spa.client_id, "client_secret": ""},
     ):
         response = token_request(api, code, verifier, redirect_uri=redirect_uri, **kwargs)
@@ -195,68 +164,66 @@ def test_a_public_client_sending_a_secret_is_refused(alice_http, api, spa):
 # --- Secrets' life cycle ----------------------------------------------------------------
 
 
-def test_a_deleted_secret_stops_working_at_once(alice_http, api, web, alice):
-    code, verifier = get_code(alice_http, web)
+def test_a_deleted_secret_stops_working_at_once(alice_client, api, web, alice):
+    code, verifier = get_code(alice_client, web)
     assert token_request(api, code, verifier, authorization=basic(web)).status_code == 200
 
     delete_secret(ClientSecret.objects.get(client=web.client), actor=alice)
 
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, authorization=basic(web))
     assert_oauth_error(response, 401, "invalid_client")
     assert response["WWW-Authenticate"].startswith("Basic")
     assert AuthorizationCode.objects.get(code=code).used_at is None
 
 
-def test_an_expired_secret_is_refused(alice_http, api, web):
+def test_an_expired_secret_is_refused(alice_client, api, web):
     ClientSecret.objects.filter(client=web.client).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     response = token_request(api, code, verifier, authorization=basic(web))
     assert_oauth_error(response, 401, "invalid_client")
     assert_not_consumed(code)
 
 
-def test_a_secret_not_yet_expired_works(alice_http, api, web):
+def test_a_secret_not_yet_expired_works(alice_client, api, web):
     ClientSecret.objects.filter(client=web.client).update(
         expires_at=timezone.now() + timedelta(minutes=5)
     )
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     assert token_request(api, code, verifier, authorization=basic(web)).status_code == 200
 
 
-def test_any_current_secret_works_during_a_rotation(alice_http, api, web, alice):
+def test_any_current_secret_works_during_a_rotation(alice_client, api, web, alice):
     _secret, second = generate_secret(web.client, expires_in_days=30, actor=alice)
     _secret, third = generate_secret(web.client, actor=alice)
     for secret in (web.secret, second, third):
-        code, verifier = get_code(alice_http, web)
-        response = token_request(
-            api, code, verifier, authorization=basic_header(web.client_id, secret)
-        )
+        code, verifier = get_code(alice_client, web)
+        response = token_request(api, code, verifier, authorization=basic(web, secret=secret))
         assert response.status_code == 200, response.content
-        code, verifier = get_code(alice_http, web)
+        code, verifier = get_code(alice_client, web)
         response = token_request(api, code, verifier, client_id=web.client_id, client_secret=secret)
         assert response.status_code == 200, response.content
 
     # Retiring the first secret leaves the others working.
     first = ClientSecret.objects.filter(client=web.client).order_by("created_at", "id").first()
     delete_secret(first, actor=alice)
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     assert_oauth_error(
         token_request(api, code, verifier, authorization=basic(web)), 401, "invalid_client"
     )
-    response = token_request(api, code, verifier, authorization=basic_header(web.client_id, second))
+    response = token_request(api, code, verifier, authorization=basic(web, secret=second))
     assert response.status_code == 200, response.content
 
 
 def test_a_successful_authentication_records_when_the_secret_was_last_used(
-    alice_http, api, web, alice
+    alice_client, api, web, alice
 ):
     _secret, other = generate_secret(web.client, actor=alice)
     assert not ClientSecret.objects.filter(last_used_at__isnull=False).exists()
     before = timezone.now()
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     assert token_request(api, code, verifier, authorization=basic(web)).status_code == 200
 
     used = ClientSecret.objects.get(client=web.client, last_used_at__isnull=False)
@@ -266,9 +233,9 @@ def test_a_successful_authentication_records_when_the_secret_was_last_used(
     assert ClientSecret.objects.filter(client=web.client, last_used_at__isnull=True).count() == 1
 
 
-def test_a_failed_authentication_does_not_touch_last_used(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
-    token_request(api, code, verifier, authorization=basic_header(web.client_id, "wrong"))
+def test_a_failed_authentication_does_not_touch_last_used(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
+    token_request(api, code, verifier, authorization=basic(web, secret="wrong"))
     assert not ClientSecret.objects.filter(last_used_at__isnull=False).exists()
 
 
@@ -280,7 +247,7 @@ def test_a_burst_of_failures_writes_one_audit_event(api, web, tenant_a):
         response = api.post(
             "/oauth/token",
             {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=basic_header(web.client_id, "wrong"),
+            HTTP_AUTHORIZATION=basic(web, secret="wrong"),
         )
         assert_oauth_error(response, 401, "invalid_client")
 
@@ -296,7 +263,7 @@ def test_fewer_failures_than_a_burst_write_no_audit_event(api, web):
         api.post(
             "/oauth/token",
             {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=basic_header(web.client_id, "wrong"),
+            HTTP_AUTHORIZATION=basic(web, secret="wrong"),
         )
     assert not AuditEvent.objects.filter(action="oauth_client.authentication_failures").exists()
 
@@ -306,7 +273,7 @@ def test_failures_are_counted_per_client(api, web, other_web):
         api.post(
             "/oauth/token",
             {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=basic_header(registered.client_id, "wrong"),
+            HTTP_AUTHORIZATION=basic(registered, secret="wrong"),
         )
     assert not AuditEvent.objects.filter(action="oauth_client.authentication_failures").exists()
 

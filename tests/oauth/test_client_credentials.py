@@ -1,40 +1,15 @@
 """``POST /oauth/token`` with ``grant_type=client_credentials`` (RFC 6749 §4.4)."""
 
-import base64
-import json
-
 import pytest
 
 from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.services import ClientData, delete_clients, update_client
 from tenants.models import Membership
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, assert_oauth_error, basic, users_me
+from tests.flows import Registered, assert_oauth_error, client_credentials, client_for, users_me
+from tests.jwts import payload_of
 
 pytestmark = pytest.mark.django_db
-
-
-def client_credentials(http, registered: Registered, **extra):
-    data = {"grant_type": "client_credentials", **extra}
-    return http.post("/oauth/token", data, HTTP_AUTHORIZATION=basic(registered))
-
-
-def claims_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-@pytest.fixture
-def m2m(tenant_a, alice):
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Nightly sync",
-        machine_to_machine=True,
-        allowed_scopes=["user_default", "offline_access"],
-    )
-    return Registered(client, secret)
 
 
 def test_a_machine_to_machine_client_gets_a_token_for_its_service_identity(api, m2m, tenant_a):
@@ -54,7 +29,7 @@ def test_a_machine_to_machine_client_gets_a_token_for_its_service_identity(api, 
     assert "email" not in data
     assert data["tenantId"] == str(tenant_a.pk)
 
-    claims = claims_of(body["access_token"])
+    claims = payload_of(body["access_token"])
     service = Membership.objects.get(tenant=tenant_a, user=m2m.client.service_user)
     assert claims["sub"] == str(service.subject) == data["subject"]
     assert claims["client_id"] == m2m.client_id

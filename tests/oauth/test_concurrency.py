@@ -7,7 +7,6 @@ so these tests run there only:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/devtest pytest tests/oauth/test_concurrency.py
 """
 
-import base64
 import http.client
 import json
 import threading
@@ -17,7 +16,8 @@ import pytest
 from django.db import connection
 
 from oauth_clients.models import AccessToken, AuthorizationCode, RefreshToken, RevokedToken
-from tests.oauth.conftest import Registered, basic, get_code, redeem
+from tests.flows import Registered, basic, get_code, redeem
+from tests.jwts import jti_of
 
 pytestmark = [
     pytest.mark.skipif(
@@ -31,11 +31,6 @@ pytestmark = [
 
 PARALLEL = 8
 TIMEOUT = 30
-
-
-def jti_of(token: str) -> str:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
 
 
 def post_all_at_once(live_server, tenant, bodies: list[dict], headers: dict) -> list[tuple]:
@@ -90,10 +85,10 @@ def split(results) -> tuple[list, list]:
 
 
 def test_parallel_redemptions_of_one_code_issue_exactly_one_token(
-    live_server, alice_http, web: Registered
+    live_server, alice_client, web: Registered
 ):
     tenant = web.client.tenant
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     body = {
         "grant_type": "authorization_code",
         "code": code,
@@ -127,10 +122,10 @@ def test_parallel_redemptions_of_one_code_issue_exactly_one_token(
 
 
 def test_parallel_refreshes_of_one_refresh_token_rotate_once(
-    live_server, alice_http, api, web: Registered
+    live_server, alice_client, api, web: Registered
 ):
     tenant = web.client.tenant
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     issued = redeem(api, web, code, verifier)
     assert issued.status_code == 200, issued.content
     refresh_token = issued.json()["refresh_token"]
@@ -152,11 +147,11 @@ def test_parallel_refreshes_of_one_refresh_token_rotate_once(
 
 
 def test_parallel_refreshes_never_answer_200_without_tokens(
-    live_server, alice_http, api, web: Registered
+    live_server, alice_client, api, web: Registered
 ):
     """Many at once, to shake out a winner that returns an empty or reused token."""
     tenant = web.client.tenant
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     refresh_token = redeem(api, web, code, verifier).json()["refresh_token"]
     body = {"grant_type": "refresh_token", "refresh_token": refresh_token}
 

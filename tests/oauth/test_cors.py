@@ -3,10 +3,9 @@
 import pytest
 
 from oauth_clients.services import ClientData, delete_clients, update_client
-from tests.conftest import client_for
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import get_code
-from tests.oauth.test_access_tokens import bearer, craft_token
+from tests.factories import RegionFactory, TenantFactory, create_oauth_client
+from tests.flows import bearer, client_for, get_code, redeem
+from tests.jwts import craft_token
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +89,7 @@ def test_the_api_preflight_allows_the_bearer_headers(api, spa):
 
 def test_an_api_call_from_the_origin_carries_the_header(api, spa, tenant_a, alice):
     response = api.get(
-        "/api/v1/users/me", HTTP_ORIGIN=ORIGIN, **bearer(craft_token(tenant_a, alice))
+        "/api/v1/users/me", HTTP_ORIGIN=ORIGIN, headers=bearer(craft_token(tenant_a, alice))
     )
 
     assert response.status_code == 200
@@ -106,8 +105,8 @@ def test_an_api_error_from_the_origin_is_readable_by_the_app(api, spa):
     assert response["Access-Control-Allow-Origin"] == ORIGIN
 
 
-def test_the_token_request_from_the_origin_carries_the_header(alice_http, tenant_a, spa):
-    code, verifier = get_code(alice_http, spa)
+def test_the_token_request_from_the_origin_carries_the_header(alice_client, tenant_a, spa):
+    code, verifier = get_code(alice_client, spa)
     browser = client_for(tenant_a, HTTP_ORIGIN=ORIGIN)
 
     response = browser.post(
@@ -145,18 +144,18 @@ def test_a_token_request_from_another_origin_gets_no_header(api, spa):
     assert "origin" in header_list(response["Vary"])
 
 
-def test_the_authorization_endpoint_never_answers_cors(alice_http, spa):
-    assert_no_cors(preflight(alice_http, "/oauth/authorize", method="GET"))
-    response = alice_http.get(
+def test_the_authorization_endpoint_never_answers_cors(alice_client, spa):
+    assert_no_cors(preflight(alice_client, "/oauth/authorize", method="GET"))
+    response = alice_client.get(
         f"/oauth/authorize?client_id={spa.client_id}&response_type=code", HTTP_ORIGIN=ORIGIN
     )
     assert_no_cors(response)
 
 
 @pytest.mark.parametrize("path", ["/", "/console/integration/oauth/", "/login/"])
-def test_other_pages_never_answer_cors(alice_http, spa, path):
-    assert_no_cors(alice_http.get(path, HTTP_ORIGIN=ORIGIN))
-    assert_no_cors(preflight(alice_http, path, method="GET"))
+def test_other_pages_never_answer_cors(alice_client, spa, path):
+    assert_no_cors(alice_client.get(path, HTTP_ORIGIN=ORIGIN))
+    assert_no_cors(preflight(alice_client, path, method="GET"))
 
 
 def test_an_origin_of_tenant_b_does_not_open_tenant_a(api, tenant_b, carol, spa):
@@ -260,8 +259,6 @@ def test_a_published_spa_not_approved_here_gets_no_cors(published_spa, tenant_b)
 
 
 def test_another_regions_tenant_gets_no_cors_for_a_published_spa(published_spa, db):
-    from tests.factories import RegionFactory, TenantFactory
-
     initech = TenantFactory(slug="initech", region=RegionFactory(code="us"))
     assert_no_cors(preflight(client_for(initech), "/oauth/token"))
 
@@ -274,10 +271,7 @@ def test_a_registered_origin_may_preflight_userinfo(api, spa):
     assert "Access-Control-Allow-Credentials" not in response
 
 
-def test_userinfo_answers_a_registered_origin_with_cors(alice_http, api, spa, alice):
-    from oauth_clients.services import ClientData, update_client
-    from tests.oauth.conftest import redeem
-
+def test_userinfo_answers_a_registered_origin_with_cors(alice_client, api, spa, alice):
     client = spa.client
     update_client(
         client,
@@ -290,7 +284,7 @@ def test_userinfo_answers_a_registered_origin_with_cors(alice_http, api, spa, al
         ),
         actor=alice,
     )
-    code, verifier = get_code(alice_http, spa, scope="openid")
+    code, verifier = get_code(alice_client, spa, scope="openid")
     token = redeem(api, spa, code, verifier).json()["access_token"]
     response = api.get("/oauth/userinfo", HTTP_ORIGIN=ORIGIN, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200, response.content

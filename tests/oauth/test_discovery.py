@@ -8,15 +8,8 @@ from django.test import Client
 from jwcrypto import jwk, jwt
 
 from oauth_clients.keys import kid
-from tests.conftest import client_for
-from tests.oauth.test_access_tokens import (
-    bearer,
-    craft_token,
-    header_of,
-    issue_token,
-    payload_of,
-    subject_of,
-)
+from tests.flows import bearer, client_for, get_code, issue, redeem
+from tests.jwts import craft_token, header_of, payload_of, subject_of
 
 pytestmark = pytest.mark.django_db
 
@@ -171,10 +164,10 @@ def test_no_key_in_the_jwks_is_private(settings, api):
 
 
 # --- userinfo ------------------------------------------------------------------------
-def test_userinfo_returns_the_access_tokens_subject(alice_http, api, web, tenant_a, alice):
-    token = issue_token(alice_http, api, web, scope="openid profile email")["access_token"]
+def test_userinfo_returns_the_access_tokens_subject(alice_client, api, web, tenant_a, alice):
+    token = issue(alice_client, api, web, scope="openid profile email")["access_token"]
 
-    response = api.get("/oauth/userinfo", **bearer(token))
+    response = api.get("/oauth/userinfo", headers=bearer(token))
 
     assert response.status_code == 200, response.content
     body = response.json()
@@ -183,18 +176,18 @@ def test_userinfo_returns_the_access_tokens_subject(alice_http, api, web, tenant
     assert body["name"] == "Alice"
 
 
-def test_userinfo_gives_only_the_claims_of_the_granted_scopes(alice_http, api, web):
-    token = issue_token(alice_http, api, web, scope="openid")["access_token"]
+def test_userinfo_gives_only_the_claims_of_the_granted_scopes(alice_client, api, web):
+    token = issue(alice_client, api, web, scope="openid")["access_token"]
 
-    body = api.get("/oauth/userinfo", **bearer(token)).json()
+    body = api.get("/oauth/userinfo", headers=bearer(token)).json()
 
     assert body == {"sub": payload_of(token)["sub"]}
 
 
-def test_userinfo_accepts_post(alice_http, api, web):
-    token = issue_token(alice_http, api, web, scope="openid")["access_token"]
+def test_userinfo_accepts_post(alice_client, api, web):
+    token = issue(alice_client, api, web, scope="openid")["access_token"]
 
-    assert api.post("/oauth/userinfo", **bearer(token)).status_code == 200
+    assert api.post("/oauth/userinfo", headers=bearer(token)).status_code == 200
 
 
 def test_userinfo_without_a_token_is_401(api):
@@ -211,12 +204,12 @@ def test_userinfo_with_a_bad_token_is_401(api):
     assert "invalid_token" in response["WWW-Authenticate"]
 
 
-def test_userinfo_without_openid_is_insufficient_scope(alice_http, api, web):
+def test_userinfo_without_openid_is_insufficient_scope(alice_client, api, web):
     # OpenID Connect Core §5.3.3 answers errors per RFC 6750 §3.1: a valid token
     # lacking the scope is 403 insufficient_scope, not an invalid token.
-    token = issue_token(alice_http, api, web, scope="user_default")["access_token"]
+    token = issue(alice_client, api, web, scope="user_default")["access_token"]
 
-    response = api.get("/oauth/userinfo", **bearer(token))
+    response = api.get("/oauth/userinfo", headers=bearer(token))
 
     assert "sub" not in response.content.decode()
     assert response.status_code == 403
@@ -230,15 +223,15 @@ def test_userinfo_errors_are_json(api):
     assert response["Content-Type"] == "application/json"
 
 
-def test_userinfo_refuses_a_token_of_another_tenant(alice_http, api, web, tenant_b, carol):
-    token = issue_token(alice_http, api, web, scope="openid")["access_token"]
+def test_userinfo_refuses_a_token_of_another_tenant(alice_client, api, web, tenant_b, carol):
+    token = issue(alice_client, api, web, scope="openid")["access_token"]
 
-    assert client_for(tenant_b).get("/oauth/userinfo", **bearer(token)).status_code == 401
+    assert client_for(tenant_b).get("/oauth/userinfo", headers=bearer(token)).status_code == 401
 
 
-def test_userinfo_does_not_take_the_token_from_the_query_string(alice_http, api, web):
+def test_userinfo_does_not_take_the_token_from_the_query_string(alice_client, api, web):
     # RFC 9700 §4.3.2 (COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT): never in the URI.
-    token = issue_token(alice_http, api, web, scope="openid")["access_token"]
+    token = issue(alice_client, api, web, scope="openid")["access_token"]
 
     response = api.get(f"/oauth/userinfo?access_token={token}")
 
@@ -246,13 +239,13 @@ def test_userinfo_does_not_take_the_token_from_the_query_string(alice_http, api,
     assert "sub" not in response.content.decode()
 
 
-def test_the_session_cookie_does_not_open_userinfo(alice_http):
-    assert alice_http.get("/oauth/userinfo").status_code == 401
+def test_the_session_cookie_does_not_open_userinfo(alice_client):
+    assert alice_client.get("/oauth/userinfo").status_code == 401
 
 
 # --- ID tokens ----------------------------------------------------------------------
-def test_the_id_token_is_signed_for_the_client_by_the_tenant(alice_http, api, web, tenant_a):
-    body = issue_token(alice_http, api, web, scope="openid profile email")
+def test_the_id_token_is_signed_for_the_client_by_the_tenant(alice_client, api, web, tenant_a):
+    body = issue(alice_client, api, web, scope="openid profile email")
     id_token = body["id_token"]
 
     jwks = jwk.JWKSet.from_json(api.get("/.well-known/jwks.json").content)
@@ -270,26 +263,24 @@ def test_the_id_token_is_signed_for_the_client_by_the_tenant(alice_http, api, we
     assert claims["exp"] > claims["iat"]
 
 
-def test_the_id_token_carries_the_nonce(alice_http, api, web):
-    from tests.oauth.conftest import get_code, redeem
-
-    code, verifier = get_code(alice_http, web, scope="openid", nonce="n-0S6_WzA2Mj")
+def test_the_id_token_carries_the_nonce(alice_client, api, web):
+    code, verifier = get_code(alice_client, web, scope="openid", nonce="n-0S6_WzA2Mj")
     id_token = redeem(api, web, code, verifier).json()["id_token"]
 
     assert payload_of(id_token)["nonce"] == "n-0S6_WzA2Mj"
 
 
-def test_there_is_no_id_token_without_openid(alice_http, api, web):
-    body = issue_token(alice_http, api, web, scope="user_default")
+def test_there_is_no_id_token_without_openid(alice_client, api, web):
+    body = issue(alice_client, api, web, scope="user_default")
 
     assert "id_token" not in body
 
 
-def test_the_id_token_issuer_follows_the_platform_settings(settings, alice_http, api, web):
+def test_the_id_token_issuer_follows_the_platform_settings(settings, alice_client, api, web):
     settings.PLATFORM_SCHEME = "https"
     settings.PLATFORM_PORT = 8443
 
-    body = issue_token(alice_http, api, web, scope="openid")
+    body = issue(alice_client, api, web, scope="openid")
 
     assert payload_of(body["id_token"])["iss"] == "https://acme.eu.localhost:8443"
     assert payload_of(body["access_token"])["iss"] == "https://acme.eu.localhost:8443"

@@ -1,6 +1,5 @@
 """``POST /oauth/introspect`` (RFC 7662)."""
 
-import base64
 import json
 import time
 from datetime import timedelta
@@ -8,30 +7,17 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.utils import timezone
-from jwcrypto import jwk, jws
 
-from oauth_clients.keys import kid, signing_key
+from oauth_clients.keys import generate_private_key_pem, kid
 from oauth_clients.models import RefreshToken
 from oauth_clients.services import ClientData, update_client
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, assert_oauth_error, basic, issue
+from tests.flows import Registered, assert_oauth_error, basic, client_for, introspect, issue
+from tests.jwts import payload_of, sign
 
 pytestmark = pytest.mark.django_db
 
 INACTIVE = {"active": False}
-
-
-def introspect(http, registered: Registered, token: str, *, auth: str = "basic", **extra):
-    data = {"token": token, **extra}
-    headers = {}
-    if auth == "basic":
-        headers["HTTP_AUTHORIZATION"] = basic(registered)
-    elif auth == "post":
-        data.update(client_id=registered.client_id, client_secret=registered.secret)
-    elif auth == "client_id":
-        data["client_id"] = registered.client_id
-    return http.post("/oauth/introspect", data, **headers)
 
 
 def introspection(http, registered: Registered, token: str, **extra) -> dict:
@@ -41,26 +27,12 @@ def introspection(http, registered: Registered, token: str, **extra) -> dict:
     return response.json()
 
 
-def claims_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def sign(claims: dict, key=None, **header) -> str:
-    """A JWT like ours, with the given claims, signed with our key unless told otherwise."""
-    key = key or signing_key(settings.SIGNING_KEY_PEM)
-    protected = {"alg": "RS256", "typ": "at+jwt", "kid": kid(settings.SIGNING_KEY_PEM), **header}
-    token = jws.JWS(json.dumps(claims))
-    token.add_signature(key, alg=protected["alg"], protected=protected)
-    return token.serialize(compact=True)
-
-
 # --- Own tokens ---------------------------------------------------------------------------
 
 
-def test_an_own_access_token_is_active_with_its_fields(alice_http, api, web, tenant_a):
-    tokens = issue(alice_http, api, web)
-    claims = claims_of(tokens["access_token"])
+def test_an_own_access_token_is_active_with_its_fields(alice_client, api, web, tenant_a):
+    tokens = issue(alice_client, api, web)
+    claims = payload_of(tokens["access_token"])
     body = introspection(api, web, tokens["access_token"])
     assert body["active"] is True
     assert body["token_type"] == "access_token"
@@ -72,16 +44,16 @@ def test_an_own_access_token_is_active_with_its_fields(alice_http, api, web, ten
     assert body["jti"] == claims["jti"]
 
 
-def test_the_access_token_hint_and_client_secret_post_work(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_the_access_token_hint_and_client_secret_post_work(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     body = introspection(
         api, web, tokens["access_token"], auth="post", token_type_hint="access_token"
     )
     assert body["active"] is True
 
 
-def test_an_own_refresh_token_is_active(alice_http, api, web, tenant_a):
-    tokens = issue(alice_http, api, web)
+def test_an_own_refresh_token_is_active(alice_client, api, web, tenant_a):
+    tokens = issue(alice_client, api, web)
     for hint in ({}, {"token_type_hint": "refresh_token"}):
         body = introspection(api, web, tokens["refresh_token"], **hint)
         assert body["active"] is True
@@ -91,8 +63,8 @@ def test_an_own_refresh_token_is_active(alice_http, api, web, tenant_a):
         assert body["iss"] == tenant_a.base_url
 
 
-def test_a_json_introspection_request_works(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_json_introspection_request_works(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/introspect",
         json.dumps({"token": tokens["access_token"]}),
@@ -106,14 +78,14 @@ def test_a_json_introspection_request_works(alice_http, api, web):
 # --- Tokens the caller may not see ---------------------------------------------------------
 
 
-def test_another_clients_token_is_inactive(alice_http, api, web, other_web):
-    tokens = issue(alice_http, api, web)
+def test_another_clients_token_is_inactive(alice_client, api, web, other_web):
+    tokens = issue(alice_client, api, web)
     assert introspection(api, other_web, tokens["access_token"]) == INACTIVE
     assert introspection(api, other_web, tokens["refresh_token"]) == INACTIVE
 
 
-def test_a_client_of_another_tenant_learns_nothing(alice_http, api, web, globex_web, tenant_b):
-    tokens = issue(alice_http, api, web)
+def test_a_client_of_another_tenant_learns_nothing(alice_client, api, web, globex_web, tenant_b):
+    tokens = issue(alice_client, api, web)
     globex = client_for(tenant_b)
     # At its own host (tenant B), tenant A's tokens are not active.
     assert introspection(globex, globex_web, tokens["access_token"]) == INACTIVE
@@ -125,8 +97,8 @@ def test_a_client_of_another_tenant_learns_nothing(alice_http, api, web, globex_
     assert_oauth_error(response, 401, "invalid_client")
 
 
-def test_an_own_client_at_another_tenants_host_is_no_client(alice_http, api, web, tenant_b):
-    tokens = issue(alice_http, api, web)
+def test_an_own_client_at_another_tenants_host_is_no_client(alice_client, api, web, tenant_b):
+    tokens = issue(alice_client, api, web)
     response = introspect(client_for(tenant_b), web, tokens["access_token"])
     assert_oauth_error(response, 401, "invalid_client")
 
@@ -134,8 +106,8 @@ def test_an_own_client_at_another_tenants_host_is_no_client(alice_http, api, web
 # --- Tokens that are not active ---------------------------------------------------------
 
 
-def test_a_revoked_access_token_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_revoked_access_token_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     assert (
         api.post(
             "/oauth/revoke", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=basic(web)
@@ -145,8 +117,8 @@ def test_a_revoked_access_token_is_inactive(alice_http, api, web):
     assert introspection(api, web, tokens["access_token"]) == INACTIVE
 
 
-def test_a_revoked_refresh_token_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_revoked_refresh_token_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     assert (
         api.post(
             "/oauth/revoke", {"token": tokens["refresh_token"]}, HTTP_AUTHORIZATION=basic(web)
@@ -156,8 +128,8 @@ def test_a_revoked_refresh_token_is_inactive(alice_http, api, web):
     assert introspection(api, web, tokens["refresh_token"]) == INACTIVE
 
 
-def test_a_rotated_refresh_token_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_rotated_refresh_token_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/token",
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
@@ -169,16 +141,16 @@ def test_a_rotated_refresh_token_is_inactive(alice_http, api, web):
     assert introspection(api, web, response.json()["refresh_token"])["active"] is True
 
 
-def test_an_expired_access_token_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
-    claims = claims_of(tokens["access_token"])
+def test_an_expired_access_token_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
+    claims = payload_of(tokens["access_token"])
     assert introspection(api, web, sign(claims))["active"] is True  # the minting is faithful
     expired = sign({**claims, "exp": int(time.time()) - 1, "jti": claims["jti"] + "x"})
     assert introspection(api, web, expired) == INACTIVE
 
 
-def test_a_refresh_token_past_its_family_lifetime_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_refresh_token_past_its_family_lifetime_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     RefreshToken.objects.filter(application=web.client).update(
         family_started_at=timezone.now() - timedelta(days=31)
     )
@@ -199,16 +171,17 @@ def test_garbage_is_inactive(api, web, token):
     assert introspection(api, web, token) == INACTIVE
 
 
-def test_a_token_signed_with_another_key_is_inactive(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
-    claims = claims_of(tokens["access_token"])
-    stranger = jwk.JWK.generate(kty="RSA", size=2048)
-    assert introspection(api, web, sign(claims, key=stranger)) == INACTIVE
+def test_a_token_signed_with_another_key_is_inactive(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
+    claims = payload_of(tokens["access_token"])
+    stranger = generate_private_key_pem()
+    forged = sign(claims, stranger, kid=kid(settings.SIGNING_KEY_PEM))
+    assert introspection(api, web, forged) == INACTIVE
 
 
-def test_a_wrong_hint_does_not_hide_a_live_token(alice_http, api, web):
+def test_a_wrong_hint_does_not_hide_a_live_token(alice_client, api, web):
     """RFC 7662 §2.1: a server that cannot find the token with the hint MUST search the others."""
-    tokens = issue(alice_http, api, web)
+    tokens = issue(alice_client, api, web)
     body = introspection(api, web, tokens["access_token"], token_type_hint="refresh_token")
     assert body["active"] is True
     assert body["token_type"] == "access_token"
@@ -218,9 +191,9 @@ def test_a_wrong_hint_does_not_hide_a_live_token(alice_http, api, web):
 
 
 def test_a_deactivated_users_token_is_inactive(
-    alice_http, api, web, alice, django_capture_on_commit_callbacks
+    alice_client, api, web, alice, django_capture_on_commit_callbacks
 ):
-    tokens = issue(alice_http, api, web)
+    tokens = issue(alice_client, api, web)
     with django_capture_on_commit_callbacks(execute=True):
         alice.is_active = False
         alice.save()
@@ -263,8 +236,8 @@ def test_a_service_token_is_inactive_once_machine_to_machine_is_off(
 # --- The request ------------------------------------------------------------------------
 
 
-def test_introspection_requires_client_authentication(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_introspection_requires_client_authentication(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.post("/oauth/introspect", {"token": tokens["access_token"]})
     assert_oauth_error(response, 401, "invalid_client")
     response = introspect(api, web, tokens["access_token"], auth="client_id")
@@ -275,14 +248,16 @@ def test_introspection_requires_client_authentication(alice_http, api, web):
     assert response["WWW-Authenticate"].startswith("Basic")
 
 
-def test_a_public_client_cannot_introspect(alice_http, api, spa):
-    tokens = issue(alice_http, api, spa)
+def test_a_public_client_cannot_introspect(alice_client, api, spa):
+    tokens = issue(alice_client, api, spa)
     response = introspect(api, spa, tokens["access_token"], auth="client_id")
     assert_oauth_error(response, 401, "invalid_client")
 
 
-def test_introspection_with_both_authentication_methods_is_an_invalid_request(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_introspection_with_both_authentication_methods_is_an_invalid_request(
+    alice_client, api, web
+):
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/introspect",
         {"token": tokens["access_token"], "client_id": web.client_id, "client_secret": web.secret},
@@ -296,8 +271,8 @@ def test_introspection_needs_a_token(api, web):
     assert_oauth_error(response, 400, "invalid_request")
 
 
-def test_introspection_refuses_repeated_parameters(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_introspection_refuses_repeated_parameters(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/introspect",
         {"token": [tokens["access_token"], tokens["access_token"]]},
@@ -306,8 +281,8 @@ def test_introspection_refuses_repeated_parameters(alice_http, api, web):
     assert_oauth_error(response, 400, "invalid_request")
 
 
-def test_introspection_answers_get_with_405(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_introspection_answers_get_with_405(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.get(
         "/oauth/introspect?token=" + tokens["access_token"], HTTP_AUTHORIZATION=basic(web)
     )
@@ -318,11 +293,11 @@ def test_introspection_answers_get_with_405(alice_http, api, web):
 # --- Authoritative at once -------------------------------------------------------------
 
 
-def test_a_token_revoked_by_another_worker_is_inactive_at_once(alice_http, api, web, monkeypatch):
+def test_a_token_revoked_by_another_worker_is_inactive_at_once(alice_client, api, web, monkeypatch):
     """Another worker's revocation: this process's revocation list has not caught up yet."""
     from oauth_clients.revocation import revocations
 
-    tokens = issue(alice_http, api, web)
+    tokens = issue(alice_client, api, web)
     assert introspection(api, web, tokens["access_token"])["active"] is True
     # This process has just read the list, and will not read it again for a second;
     # the revocation happens as another worker would make it, without telling this one.
@@ -332,5 +307,5 @@ def test_a_token_revoked_by_another_worker_is_inactive_at_once(alice_http, api, 
         "/oauth/revoke", {"token": tokens["access_token"]}, HTTP_AUTHORIZATION=basic(web)
     )
     assert revoked.status_code == 200
-    assert not revocations.is_revoked(claims_of(tokens["access_token"])["jti"])
+    assert not revocations.is_revoked(payload_of(tokens["access_token"])["jti"])
     assert introspection(api, web, tokens["access_token"]) == INACTIVE

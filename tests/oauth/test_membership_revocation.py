@@ -6,35 +6,16 @@ from oauth_clients import revocation
 from oauth_clients.models import RevokedToken
 from oauth_clients.services import ClientData, update_client
 from tenants.models import Membership
-from tests.conftest import client_for
 from tests.factories import MembershipFactory, create_oauth_client
-from tests.oauth.conftest import Registered, basic
-from tests.oauth.test_access_tokens import bearer, craft_token, issue_token, payload_of
+from tests.flows import ME, Registered, basic, bearer, client_for, issue
+from tests.jwts import craft_token, payload_of
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/users/me"
-
-
-class Clock:
-    def __init__(self):
-        self.now = 10_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
 
 @pytest.fixture
-def frozen_list(monkeypatch):
-    """The revocation list never re-reads: only the membership check can refuse a token."""
-    clock = Clock()
-    monkeypatch.setattr(revocation, "time", clock)
-    return clock
-
-
-@pytest.fixture
-def issued(alice_http, api, web):
-    return issue_token(alice_http, api, web, scope="openid user_default offline_access")
+def issued(alice_client, api, web):
+    return issue(alice_client, api, web, scope="openid user_default offline_access")
 
 
 def assert_refused(response):
@@ -43,54 +24,60 @@ def assert_refused(response):
 
 
 def test_the_token_works_before(api, issued):
-    assert api.get(ME, **bearer(issued["access_token"])).status_code == 200
+    assert api.get(ME, headers=bearer(issued["access_token"])).status_code == 200
 
 
-def test_removing_the_membership_ends_the_token_at_once(frozen_list, api, issued, alice, tenant_a):
+def test_removing_the_membership_ends_the_token_at_once(
+    revocation_clock, api, issued, alice, tenant_a
+):
     token = issued["access_token"]
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     Membership.objects.get(user=alice, tenant=tenant_a).delete()
 
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
-def test_deactivating_the_user_ends_the_token_at_once(frozen_list, api, issued, alice):
+def test_deactivating_the_user_ends_the_token_at_once(revocation_clock, api, issued, alice):
     token = issued["access_token"]
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     alice.is_active = False
     alice.save()
 
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
-def test_a_deactivation_by_queryset_update_counts_too(frozen_list, api, issued, alice):
+def test_a_deactivation_by_queryset_update_counts_too(revocation_clock, api, issued, alice):
     token = issued["access_token"]
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     type(alice).objects.filter(pk=alice.pk).update(is_active=False)
 
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
-def test_removing_the_membership_ends_userinfo_at_once(frozen_list, api, issued, alice, tenant_a):
+def test_removing_the_membership_ends_userinfo_at_once(
+    revocation_clock, api, issued, alice, tenant_a
+):
     token = issued["access_token"]
-    assert api.get("/oauth/userinfo", **bearer(token)).status_code == 200
+    assert api.get("/oauth/userinfo", headers=bearer(token)).status_code == 200
 
     Membership.objects.get(user=alice, tenant=tenant_a).delete()
 
-    assert api.get("/oauth/userinfo", **bearer(token)).status_code == 401
+    assert api.get("/oauth/userinfo", headers=bearer(token)).status_code == 401
 
 
-def test_a_new_membership_does_not_revive_the_old_token(frozen_list, api, issued, alice, tenant_a):
+def test_a_new_membership_does_not_revive_the_old_token(
+    revocation_clock, api, issued, alice, tenant_a
+):
     token = issued["access_token"]
     Membership.objects.get(user=alice, tenant=tenant_a).delete()
 
     MembershipFactory(user=alice, tenant=tenant_a, role=Membership.Role.ADMIN)
 
     # The new membership has a new subject: the old token speaks for nobody.
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
 def test_reactivating_the_user_does_not_revive_the_token(
@@ -106,7 +93,7 @@ def test_reactivating_the_user_does_not_revive_the_token(
     revocation.revocations.refresh()
 
     assert RevokedToken.objects.filter(jti=payload_of(token)["jti"]).exists()
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
 def test_removing_the_membership_revokes_the_refresh_token(
@@ -155,12 +142,14 @@ def test_removal_shows_in_introspection_within_a_second(
     assert response.json() == {"active": False}
 
 
-def test_introspection_agrees_with_the_api_at_once(frozen_list, api, web, issued, alice, tenant_a):
+def test_introspection_agrees_with_the_api_at_once(
+    revocation_clock, api, web, issued, alice, tenant_a
+):
     # Before the on-commit revocation reaches the list, the API already refuses the
     # token (membership check); introspection must not call it active meanwhile.
     token = issued["access_token"]
     Membership.objects.get(user=alice, tenant=tenant_a).delete()
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
     response = api.post("/oauth/introspect", {"token": token}, HTTP_AUTHORIZATION=basic(web))
 
@@ -168,10 +157,12 @@ def test_introspection_agrees_with_the_api_at_once(frozen_list, api, web, issued
     assert response.json() == {"active": False}
 
 
-def test_another_members_removal_leaves_the_token_alone(frozen_list, api, issued, bob, tenant_a):
+def test_another_members_removal_leaves_the_token_alone(
+    revocation_clock, api, issued, bob, tenant_a
+):
     Membership.objects.get(user=bob, tenant=tenant_a).delete()
 
-    assert api.get(ME, **bearer(issued["access_token"])).status_code == 200
+    assert api.get(ME, headers=bearer(issued["access_token"])).status_code == 200
 
 
 def test_leaving_another_tenant_leaves_the_token_alone(
@@ -183,14 +174,14 @@ def test_leaving_another_tenant_leaves_the_token_alone(
         elsewhere.delete()
     revocation.revocations.refresh()
 
-    assert api.get(ME, **bearer(issued["access_token"])).status_code == 200
+    assert api.get(ME, headers=bearer(issued["access_token"])).status_code == 200
 
 
 def test_the_same_user_at_another_tenant_is_another_subject(alice, tenant_a, tenant_b):
     MembershipFactory(user=alice, tenant=tenant_b)
     token_b = craft_token(tenant_b, alice)
 
-    me_b = client_for(tenant_b).get(ME, **bearer(token_b)).json()
+    me_b = client_for(tenant_b).get(ME, headers=bearer(token_b)).json()
 
     assert me_b["tenantId"] == str(tenant_b.pk)
     assert me_b["id"] != str(Membership.objects.get(user=alice, tenant=tenant_a).subject)
@@ -207,11 +198,11 @@ def test_demoting_an_admin_revokes_their_tokens(
         membership.save()
     revocation.revocations.refresh()
 
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))
 
 
 def test_a_service_clients_token_ends_when_machine_to_machine_is_turned_off(
-    frozen_list, api, tenant_a, alice
+    revocation_clock, api, tenant_a, alice
 ):
     client, secret = create_oauth_client(
         tenant_a,
@@ -228,7 +219,7 @@ def test_a_service_clients_token_ends_when_machine_to_machine_is_turned_off(
     )
     assert response.status_code == 200, response.content
     token = response.json()["access_token"]
-    me = api.get(ME, **bearer(token))
+    me = api.get(ME, headers=bearer(token))
     assert me.status_code == 200
     assert me.json()["type"] == "service"
 
@@ -243,4 +234,4 @@ def test_a_service_clients_token_ends_when_machine_to_machine_is_turned_off(
         actor=alice,
     )
 
-    assert_refused(api.get(ME, **bearer(token)))
+    assert_refused(api.get(ME, headers=bearer(token)))

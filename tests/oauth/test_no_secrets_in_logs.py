@@ -16,11 +16,11 @@ import pytest
 from django.conf import settings
 
 from tenants.logs import JsonFormatter
-from tests.conftest import client_for
-from tests.oauth.conftest import (
+from tests.flows import (
     Registered,
     authorize_params,
     basic,
+    client_for,
     pkce_pair,
     query_of,
     redeem,

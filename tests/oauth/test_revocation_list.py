@@ -14,38 +14,16 @@ from oauth_clients.oauth.tokens import verify_access_token
 from oauth_clients.revocation import RevocationList, revocations
 from oauth_clients.services import delete_clients, revoke_tokens
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, basic
-from tests.oauth.test_access_tokens import bearer, craft_token, issue_token, payload_of
+from tests.flows import ME, REDIRECT, Registered, basic, bearer, issue
+from tests.jwts import craft_token, payload_of
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/users/me"
-
-
-class Clock:
-    """A stand-in for the revocation module's ``time``: seconds pass when the test says."""
-
-    def __init__(self):
-        self.now = 10_000.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
 
 @pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(revocation, "time", clock)
-    return clock
-
-
-@pytest.fixture
-def issued(alice_http, api, web):
+def issued(alice_client, api, web):
     """A token from the endpoint (so it has an AccessToken row) and its claims."""
-    body = issue_token(alice_http, api, web, scope="user_default offline_access")
+    body = issue(alice_client, api, web, scope="user_default offline_access")
     return body
 
 
@@ -59,15 +37,17 @@ def revoke_row(jti: str, *, expires_in: float = 3600, revoked_ago: float = 0) ->
 
 
 # --- Revoking takes effect ----------------------------------------------------------------
-def test_revoke_tokens_makes_the_token_fail_within_a_second(clock, api, issued, tenant_a, alice):
+def test_revoke_tokens_makes_the_token_fail_within_a_second(
+    revocation_clock, api, issued, tenant_a, alice
+):
     token = issued["access_token"]
     assert verify_access_token(token, tenant_a) is not None
 
     revoke_tokens(tenant_a, user=alice)
 
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert verify_access_token(token, tenant_a) is None
-    response = api.get(ME, **bearer(token))
+    response = api.get(ME, headers=bearer(token))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
 
@@ -96,7 +76,7 @@ def test_revoke_tokens_records_the_jti_and_expiry(issued, tenant_a, alice):
 
 
 def test_revoke_tokens_for_a_client_spares_the_other_clients(
-    clock, alice_http, api, web, issued, tenant_a, alice
+    revocation_clock, alice_client, api, web, issued, tenant_a, alice
 ):
     other, secret = create_oauth_client(
         tenant_a,
@@ -106,10 +86,12 @@ def test_revoke_tokens_for_a_client_spares_the_other_clients(
         allowed_scopes=["user_default"],
         consent_method="trusted",
     )
-    other_token = issue_token(alice_http, api, Registered(other, secret))["access_token"]
+    other_token = issue(alice_client, api, Registered(other, secret), scope="user_default")[
+        "access_token"
+    ]
 
     revoke_tokens(tenant_a, client=web.client)
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
 
     assert verify_access_token(issued["access_token"], tenant_a) is None
     assert verify_access_token(other_token, tenant_a) is not None
@@ -124,7 +106,7 @@ def test_revoking_twice_keeps_one_row(issued, tenant_a, alice):
     assert RevokedToken.objects.filter(jti=jti).count() == 1
 
 
-def test_deleting_the_access_token_row_revokes_the_jwt(clock, issued, tenant_a):
+def test_deleting_the_access_token_row_revokes_the_jwt(revocation_clock, issued, tenant_a):
     token = issued["access_token"]
     jti = payload_of(token)["jti"]
     assert verify_access_token(token, tenant_a) is not None
@@ -132,13 +114,13 @@ def test_deleting_the_access_token_row_revokes_the_jwt(clock, issued, tenant_a):
     AccessToken.objects.get(jti=jti).delete()
 
     assert RevokedToken.objects.filter(jti=jti).exists()
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert verify_access_token(token, tenant_a) is None
 
 
-def test_the_revocation_endpoint_revokes_the_jwt(clock, api, web, issued, tenant_a):
+def test_the_revocation_endpoint_revokes_the_jwt(revocation_clock, api, web, issued, tenant_a):
     token = issued["access_token"]
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     response = api.post(
         "/oauth/revoke",
@@ -148,12 +130,12 @@ def test_the_revocation_endpoint_revokes_the_jwt(clock, api, web, issued, tenant
 
     assert response.status_code == 200, response.content
     assert RevokedToken.objects.filter(jti=payload_of(token)["jti"]).exists()
-    clock.advance(1.0)
-    assert api.get(ME, **bearer(token)).status_code == 401
+    revocation_clock.advance(1.0)
+    assert api.get(ME, headers=bearer(token)).status_code == 401
 
 
 def test_revoking_the_refresh_token_at_the_endpoint_ends_its_access_token(
-    clock, api, web, issued, tenant_a
+    revocation_clock, api, web, issued, tenant_a
 ):
     token = issued["access_token"]
 
@@ -162,45 +144,47 @@ def test_revoking_the_refresh_token_at_the_endpoint_ends_its_access_token(
     )
 
     assert response.status_code == 200, response.content
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     # RFC 7009 §2.1: revoking a refresh token SHOULD also invalidate its access tokens.
     assert verify_access_token(token, tenant_a) is None
 
 
-def test_deleting_a_client_revokes_its_tokens(clock, api, web, issued, tenant_a, alice):
+def test_deleting_a_client_revokes_its_tokens(revocation_clock, api, web, issued, tenant_a, alice):
     token = issued["access_token"]
     jti = payload_of(token)["jti"]
     expires = AccessToken.objects.get(jti=jti).expires
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     delete_clients(tenant_a, [web.client.pk], actor=alice)
 
     row = RevokedToken.objects.get(jti=jti)
     assert row.expires_at == expires
     assert not AccessToken.objects.filter(jti=jti).exists()
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert verify_access_token(token, tenant_a) is None
-    assert api.get(ME, **bearer(token)).status_code == 401
+    assert api.get(ME, headers=bearer(token)).status_code == 401
 
 
-def test_deleting_a_client_revokes_every_token_it_has(clock, alice_http, api, web, tenant_a, alice):
-    tokens = [issue_token(alice_http, api, web)["access_token"] for _ in range(3)]
+def test_deleting_a_client_revokes_every_token_it_has(
+    revocation_clock, alice_client, api, web, tenant_a, alice
+):
+    tokens = [issue(alice_client, api, web, scope="user_default")["access_token"] for _ in range(3)]
 
     delete_clients(tenant_a, [web.client.pk], actor=alice)
 
     jtis = {payload_of(t)["jti"] for t in tokens}
     assert set(RevokedToken.objects.filter(jti__in=jtis).values_list("jti", flat=True)) == jtis
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert all(verify_access_token(t, tenant_a) is None for t in tokens)
 
 
 def test_deleting_another_tenants_client_id_revokes_nothing(
-    clock, issued, web, tenant_a, tenant_b, carol
+    revocation_clock, issued, web, tenant_a, tenant_b, carol
 ):
     delete_clients(tenant_b, [web.client.pk], actor=carol)
 
     assert not RevokedToken.objects.exists()
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert verify_access_token(issued["access_token"], tenant_a) is not None
 
 
@@ -215,40 +199,40 @@ def test_a_fresh_list_sees_rows_written_elsewhere():
     assert not other_process.is_revoked("jti-three")
 
 
-def test_a_list_picks_up_rows_revoked_after_its_first_read(clock):
+def test_a_list_picks_up_rows_revoked_after_its_first_read(revocation_clock):
     other_process = RevocationList()
     assert not other_process.is_revoked("later")
 
     revoke_row("later")
     assert not other_process.is_revoked("later")  # read less than a second ago
 
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
     assert other_process.is_revoked("later")
 
 
-def test_a_list_picks_up_a_row_that_committed_late(clock):
+def test_a_list_picks_up_a_row_that_committed_late(revocation_clock):
     # A transaction that committed after our last read but stamped revoked_at before it.
     other_process = RevocationList()
     assert not other_process.is_revoked("late")
 
     revoke_row("late", revoked_ago=10)
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
 
     assert other_process.is_revoked("late")
 
 
-def test_a_crafted_token_is_refused_once_its_jti_is_listed(clock, tenant_a, alice):
+def test_a_crafted_token_is_refused_once_its_jti_is_listed(revocation_clock, tenant_a, alice):
     token = craft_token(tenant_a, alice, jti="listed-jti")
     assert verify_access_token(token, tenant_a) is not None
 
     revoke_row("listed-jti")
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
 
     assert verify_access_token(token, tenant_a) is None
 
 
 # --- Cost ---------------------------------------------------------------------------
-def test_fifty_verifications_cost_at_most_one_query(clock, tenant_a, alice):
+def test_fifty_verifications_cost_at_most_one_query(revocation_clock, tenant_a, alice):
     token = craft_token(tenant_a, alice)
 
     with CaptureQueriesContext(connection) as queries:
@@ -258,30 +242,32 @@ def test_fifty_verifications_cost_at_most_one_query(clock, tenant_a, alice):
     assert len(queries) <= 1
 
 
-def test_the_list_is_read_again_once_a_second(clock, tenant_a, alice):
+def test_the_list_is_read_again_once_a_second(revocation_clock, tenant_a, alice):
     token = craft_token(tenant_a, alice)
     verify_access_token(token, tenant_a)
 
     with CaptureQueriesContext(connection) as queries:
         for _ in range(20):
             verify_access_token(token, tenant_a)
-            clock.advance(0.04)
+            revocation_clock.advance(0.04)
     assert len(queries) == 0  # 0.8 s have passed
 
     with CaptureQueriesContext(connection) as queries:
         for _ in range(20):
             verify_access_token(token, tenant_a)
-            clock.advance(0.04)
+            revocation_clock.advance(0.04)
     assert len(queries) == 1  # the second second began
 
 
-def test_fifty_api_calls_cost_no_revocation_query_after_the_first(clock, api, tenant_a, alice):
+def test_fifty_api_calls_cost_no_revocation_query_after_the_first(
+    revocation_clock, api, tenant_a, alice
+):
     token = craft_token(tenant_a, alice)
-    api.get(ME, **bearer(token))
+    api.get(ME, headers=bearer(token))
 
     with CaptureQueriesContext(connection) as queries:
         for _ in range(50):
-            assert api.get(ME, **bearer(token)).status_code == 200
+            assert api.get(ME, headers=bearer(token)).status_code == 200
 
     assert not [q for q in queries if RevokedToken._meta.db_table in q["sql"]]
 
@@ -293,7 +279,7 @@ def test_rows_of_expired_tokens_are_not_loaded():
     assert not RevocationList().is_revoked("long-gone")
 
 
-def test_entries_are_dropped_once_their_token_expires(clock, monkeypatch):
+def test_entries_are_dropped_once_their_token_expires(revocation_clock, monkeypatch):
     revoke_row("short-lived", expires_in=30)
     revoke_row("long-lived", expires_in=3600)
     process = RevocationList()
@@ -302,14 +288,14 @@ def test_entries_are_dropped_once_their_token_expires(clock, monkeypatch):
 
     later = timezone.now() + timedelta(seconds=60)
     monkeypatch.setattr(revocation, "timezone", SimpleNamespace(now=lambda: later))
-    clock.advance(1.0)
+    revocation_clock.advance(1.0)
 
     assert not process.is_revoked("short-lived")
     assert process.is_revoked("long-lived")
     assert "short-lived" not in process._expiry
 
 
-def test_clear_forgets_everything_and_reads_again(clock):
+def test_clear_forgets_everything_and_reads_again(revocation_clock):
     revoke_row("cleared")
     assert revocations.is_revoked("cleared")
     RevokedToken.objects.all().delete()

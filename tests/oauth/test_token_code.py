@@ -12,24 +12,21 @@ from jwcrypto import jwk, jws
 
 from oauth_clients.models import AccessToken, AuthorizationCode, RefreshToken
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
-from tests.oauth.conftest import (
+from tests.flows import (
     REDIRECT,
     Registered,
     assert_oauth_error,
     authorize,
     basic,
+    client_for,
     get_code,
     query_of,
     redeem,
     users_me,
 )
+from tests.jwts import decode_segment
 
 pytestmark = pytest.mark.django_db
-
-
-def b64url_json(segment: str) -> dict:
-    return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
 
 
 def token_body(code: str, verifier: str, registered: Registered = None, **extra) -> dict:
@@ -46,15 +43,15 @@ def token_body(code: str, verifier: str, registered: Registered = None, **extra)
 # --- It works ------------------------------------------------------------------------
 
 
-def test_it_exchanges_a_code_sent_as_a_form(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_it_exchanges_a_code_sent_as_a_form(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = redeem(api, web, code, verifier)
     assert response.status_code == 200, response.content
     assert users_me(api, response.json()["access_token"]).status_code == 200
 
 
-def test_it_exchanges_a_code_sent_as_json(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_it_exchanges_a_code_sent_as_json(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = api.post(
         "/oauth/token",
         json.dumps(token_body(code, verifier)),
@@ -67,22 +64,22 @@ def test_it_exchanges_a_code_sent_as_json(alice_http, api, web):
     assert me.json()["email"] == "alice@acme.test"
 
 
-def test_it_exchanges_a_code_with_the_secret_in_a_json_body(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_it_exchanges_a_code_with_the_secret_in_a_json_body(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     body = token_body(code, verifier, client_id=web.client_id, client_secret=web.secret)
     response = api.post("/oauth/token", json.dumps(body), content_type="application/json")
     assert response.status_code == 200, response.content
 
 
-def test_a_public_client_exchanges_a_code_with_pkce_alone(alice_http, api, spa):
-    code, verifier = get_code(alice_http, spa)
+def test_a_public_client_exchanges_a_code_with_pkce_alone(alice_client, api, spa):
+    code, verifier = get_code(alice_client, spa)
     response = redeem(api, spa, code, verifier)
     assert response.status_code == 200, response.content
     assert "refresh_token" not in response.json()
 
 
-def test_the_token_response_has_the_rfc_6749_shape_and_is_never_cached(alice_http, api, web):
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+def test_the_token_response_has_the_rfc_6749_shape_and_is_never_cached(alice_client, api, web):
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     response = redeem(api, web, code, verifier)
     assert response.status_code == 200, response.content
     assert response["Content-Type"].startswith("application/json")
@@ -97,8 +94,8 @@ def test_the_token_response_has_the_rfc_6749_shape_and_is_never_cached(alice_htt
     assert body["refresh_token"] != body["access_token"]
 
 
-def test_it_issues_no_refresh_token_without_offline_access(alice_http, api, web):
-    code, verifier = get_code(alice_http, web, scope="user_default")
+def test_it_issues_no_refresh_token_without_offline_access(alice_client, api, web):
+    code, verifier = get_code(alice_client, web, scope="user_default")
     response = redeem(api, web, code, verifier)
     assert response.status_code == 200, response.content
     body = response.json()
@@ -109,21 +106,21 @@ def test_it_issues_no_refresh_token_without_offline_access(alice_http, api, web)
 
 
 def test_the_access_token_is_an_rs256_jwt_with_the_rfc_9068_claims(
-    alice_http, api, web, tenant_a, alice
+    alice_client, api, web, tenant_a, alice
 ):
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     before = int(time.time())
     body = redeem(api, web, code, verifier).json()
     after = int(time.time())
 
     header_b64, payload_b64, signature_b64 = body["access_token"].split(".")
     assert signature_b64
-    header = b64url_json(header_b64)
+    header = decode_segment(header_b64)
     assert header["alg"] == "RS256"
     assert header["typ"] == "at+jwt"
     assert header["kid"]
 
-    claims = b64url_json(payload_b64)
+    claims = decode_segment(payload_b64)
     assert {"iss", "aud", "sub", "exp", "iat", "jti", "client_id", "scope", "tenant_id"} <= set(
         claims
     )
@@ -142,14 +139,14 @@ def test_the_access_token_is_an_rs256_jwt_with_the_rfc_9068_claims(
     assert AccessToken.objects.filter(jti=claims["jti"], application=web.client).exists()
 
 
-def test_the_access_token_verifies_against_the_tenants_jwks(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_the_access_token_verifies_against_the_tenants_jwks(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     token = redeem(api, web, code, verifier).json()["access_token"]
 
     jwks = api.get("/.well-known/jwks.json")
     assert jwks.status_code == 200
     keyset = jwk.JWKSet.from_json(jwks.content)
-    header = b64url_json(token.split(".")[0])
+    header = decode_segment(token.split(".")[0])
     key = keyset.get_key(header["kid"])
     assert key is not None, "the token's kid is not in the JWKS"
     assert not key.has_private
@@ -170,9 +167,9 @@ def test_the_access_token_verifies_against_the_tenants_jwks(alice_http, api, web
 
 
 def test_a_code_redeemed_twice_is_refused_and_revokes_what_the_first_redemption_issued(
-    alice_http, api, web, tenant_a
+    alice_client, api, web, tenant_a
 ):
-    code, verifier = get_code(alice_http, web, scope="user_default offline_access")
+    code, verifier = get_code(alice_client, web, scope="user_default offline_access")
     first = redeem(api, web, code, verifier)
     assert first.status_code == 200, first.content
     tokens = first.json()
@@ -194,16 +191,16 @@ def test_a_code_redeemed_twice_is_refused_and_revokes_what_the_first_redemption_
     assert AuditEvent.objects.filter(tenant=tenant_a, action="oauth_client.code_replayed").exists()
 
 
-def test_a_code_redeemed_twice_stays_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_code_redeemed_twice_stays_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     assert redeem(api, web, code, verifier).status_code == 200
     assert_oauth_error(redeem(api, web, code, verifier), 400, "invalid_grant")
     assert_oauth_error(redeem(api, web, code, verifier), 400, "invalid_grant")
     assert AuthorizationCode.objects.get(code=code).used_at is not None
 
 
-def test_an_expired_code_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_an_expired_code_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     AuthorizationCode.objects.filter(code=code).update(
         expires=timezone.now() - timedelta(seconds=1)
     )
@@ -232,16 +229,16 @@ def test_a_missing_code_is_an_invalid_request(api, web):
 # --- A code is bound to its client, redirect URL and tenant -------------------------
 
 
-def test_another_client_of_the_tenant_cannot_redeem_the_code(alice_http, api, web, other_web):
-    code, verifier = get_code(alice_http, web)
+def test_another_client_of_the_tenant_cannot_redeem_the_code(alice_client, api, web, other_web):
+    code, verifier = get_code(alice_client, web)
     assert_oauth_error(redeem(api, other_web, code, verifier), 400, "invalid_grant")
     assert not AccessToken.objects.exists()
     # The rightful client still can.
     assert redeem(api, web, code, verifier).status_code == 200
 
 
-def test_a_public_client_cannot_redeem_a_confidential_clients_code(alice_http, api, web, spa):
-    code, verifier = get_code(alice_http, web)
+def test_a_public_client_cannot_redeem_a_confidential_clients_code(alice_client, api, web, spa):
+    code, verifier = get_code(alice_client, web)
     response = api.post(
         "/oauth/token",
         token_body(code, verifier, client_id=spa.client_id),
@@ -250,40 +247,40 @@ def test_a_public_client_cannot_redeem_a_confidential_clients_code(alice_http, a
     assert not AccessToken.objects.exists()
 
 
-def test_a_confidential_clients_code_needs_its_secret(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_confidential_clients_code_needs_its_secret(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = api.post("/oauth/token", token_body(code, verifier, client_id=web.client_id))
     assert_oauth_error(response, 401, "invalid_client")
     assert not AccessToken.objects.exists()
 
 
-def test_a_different_redirect_uri_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_different_redirect_uri_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = redeem(api, web, code, verifier, redirect_uri="http://localhost:8080/cb")
     body = assert_oauth_error(response, 400, "invalid_request")
     assert "redirect" in body["error_description"].lower()
     assert not AccessToken.objects.exists()
 
 
-def test_a_redirect_uri_differing_only_in_case_or_slash_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_redirect_uri_differing_only_in_case_or_slash_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     for uri in (REDIRECT.upper().replace("HTTPS", "https"), REDIRECT + "/", REDIRECT + "?x=1"):
         response = redeem(api, web, code, verifier, redirect_uri=uri)
         assert response.status_code == 400, (uri, response.content)
     assert not AccessToken.objects.exists()
 
 
-def test_a_missing_redirect_uri_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_missing_redirect_uri_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = redeem(api, web, code, verifier, redirect_uri=None)
     assert_oauth_error(response, 400, "invalid_request")
     assert not AccessToken.objects.exists()
 
 
 def test_a_code_presented_at_another_tenants_host_yields_no_token(
-    alice_http, web, globex_web, tenant_a, tenant_b
+    alice_client, web, globex_web, tenant_a, tenant_b
 ):
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     globex = client_for(tenant_b)
     # Tenant A's client is no client at tenant B.
     assert_oauth_error(redeem(globex, web, code, verifier), 401, "invalid_client")
@@ -299,23 +296,23 @@ def test_a_code_presented_at_another_tenants_host_yields_no_token(
 # --- PKCE (RFC 7636, RFC 9700 §2.1.1) -------------------------------------------------
 
 
-def test_a_missing_code_verifier_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_missing_code_verifier_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = redeem(api, web, code, None)
     body = assert_oauth_error(response, 400, "invalid_request")
     assert "verifier" in body["error_description"].lower()
     assert not AccessToken.objects.exists()
 
 
-def test_a_wrong_code_verifier_is_refused(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
-    _other_code, other_verifier = get_code(alice_http, web)
+def test_a_wrong_code_verifier_is_refused(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
+    _other_code, other_verifier = get_code(alice_client, web)
     assert_oauth_error(redeem(api, web, code, other_verifier), 400, "invalid_grant")
     assert not AccessToken.objects.exists()
 
 
-def test_the_challenge_itself_is_not_a_verifier(alice_http, api, web):
-    code, _verifier = get_code(alice_http, web)
+def test_the_challenge_itself_is_not_a_verifier(alice_client, api, web):
+    code, _verifier = get_code(alice_client, web)
     challenge = AuthorizationCode.objects.get(code=code).code_challenge
     assert_oauth_error(redeem(api, web, code, challenge), 400, "invalid_grant")
 
@@ -347,15 +344,15 @@ def test_the_challenge_itself_is_not_a_verifier(alice_http, api, web):
         "empty",
     ],
 )
-def test_a_malformed_code_verifier_is_an_invalid_request(alice_http, api, web, verifier):
-    code, _verifier = get_code(alice_http, web)
+def test_a_malformed_code_verifier_is_an_invalid_request(alice_client, api, web, verifier):
+    code, _verifier = get_code(alice_client, web)
     response = redeem(api, web, code, verifier)
     assert_oauth_error(response, 400, "invalid_request")
     assert not AccessToken.objects.exists()
     assert AuthorizationCode.objects.get(code=code).used_at is None
 
 
-def test_verifiers_of_43_and_128_characters_are_accepted(alice_http, api, web):
+def test_verifiers_of_43_and_128_characters_are_accepted(alice_client, api, web):
     """The bounds of RFC 7636 §4.1, with every allowed character class."""
     for verifier in ("A-._~" + "z9" * 19, "abc~._-" + "Q" * 121):
         assert len(verifier) in (43, 128)
@@ -364,15 +361,15 @@ def test_verifiers_of_43_and_128_characters_are_accepted(alice_http, api, web):
             .rstrip(b"=")
             .decode()
         )
-        location = authorize(alice_http, web, challenge)["Location"]
+        location = authorize(alice_client, web, challenge)["Location"]
         code = query_of(location)["code"]
         response = redeem(api, web, code, verifier)
         assert response.status_code == 200, (len(verifier), response.content)
 
 
-def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(alice_http, api, web):
+def test_a_verifier_for_a_code_issued_without_a_challenge_is_refused(alice_client, api, web):
     """PKCE downgrade (RFC 9700 §4.8): the challenge was stripped from the request."""
-    code, verifier = get_code(alice_http, web)
+    code, verifier = get_code(alice_client, web)
     AuthorizationCode.objects.filter(code=code).update(code_challenge="", code_challenge_method="")
     assert_oauth_error(redeem(api, web, code, verifier), 400, "invalid_grant")
     assert not AccessToken.objects.exists()
@@ -404,8 +401,8 @@ def test_a_code_created_without_a_challenge_is_refused_with_or_without_a_verifie
 # --- The request's syntax -------------------------------------------------------------
 
 
-def test_a_repeated_parameter_is_an_invalid_request(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_repeated_parameter_is_an_invalid_request(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     data = token_body(code, verifier)
     data["code"] = [code, code]
     response = api.post("/oauth/token", data, HTTP_AUTHORIZATION=basic(web))
@@ -416,8 +413,8 @@ def test_a_repeated_parameter_is_an_invalid_request(alice_http, api, web):
     assert redeem(api, web, code, verifier).status_code == 200
 
 
-def test_a_repeated_json_key_is_an_invalid_request(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_repeated_json_key_is_an_invalid_request(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     raw = json.dumps(token_body(code, verifier))[:-1] + f', "code": "{code}"}}'
     response = api.post(
         "/oauth/token", raw, content_type="application/json", HTTP_AUTHORIZATION=basic(web)
@@ -427,8 +424,8 @@ def test_a_repeated_json_key_is_an_invalid_request(alice_http, api, web):
 
 
 @pytest.mark.parametrize("value", [123, None, True, ["x"], {"a": "b"}])
-def test_a_non_string_json_value_is_an_invalid_request(alice_http, api, web, value):
-    code, verifier = get_code(alice_http, web)
+def test_a_non_string_json_value_is_an_invalid_request(alice_client, api, web, value):
+    code, verifier = get_code(alice_client, web)
     body = token_body(code, verifier)
     body["code"] = value
     response = api.post(
@@ -449,14 +446,14 @@ def test_a_malformed_json_body_is_an_invalid_request(api, web, raw):
     assert_oauth_error(response, 400, "invalid_request")
 
 
-def test_a_nul_byte_in_a_parameter_is_an_invalid_request(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_nul_byte_in_a_parameter_is_an_invalid_request(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     response = redeem(api, web, code + "\x00", verifier)
     assert_oauth_error(response, 400, "invalid_request")
 
 
-def test_a_missing_grant_type_is_an_invalid_request(alice_http, api, web):
-    code, verifier = get_code(alice_http, web)
+def test_a_missing_grant_type_is_an_invalid_request(alice_client, api, web):
+    code, verifier = get_code(alice_client, web)
     data = token_body(code, verifier)
     del data["grant_type"]
     response = api.post("/oauth/token", data, HTTP_AUTHORIZATION=basic(web))
@@ -495,15 +492,15 @@ def test_the_token_endpoint_answers_get_with_405(api):
     assert response.status_code == 405
 
 
-def test_a_code_of_a_user_who_left_the_tenant_is_refused(alice_http, api, web, tenant_a, alice):
-    code, verifier = get_code(alice_http, web)
+def test_a_code_of_a_user_who_left_the_tenant_is_refused(alice_client, api, web, tenant_a, alice):
+    code, verifier = get_code(alice_client, web)
     Membership.objects.filter(tenant=tenant_a, user=alice).delete()
     assert_oauth_error(redeem(api, web, code, verifier), 400, "invalid_grant")
     assert not AccessToken.objects.exists()
 
 
-def test_a_code_of_a_deactivated_user_is_refused(alice_http, api, web, alice):
-    code, verifier = get_code(alice_http, web)
+def test_a_code_of_a_deactivated_user_is_refused(alice_client, api, web, alice):
+    code, verifier = get_code(alice_client, web)
     alice.is_active = False
     alice.save()
     assert_oauth_error(redeem(api, web, code, verifier), 400, "invalid_grant")

@@ -9,26 +9,18 @@ from django.utils import timezone
 from oauth_clients.models import AccessToken, RefreshToken
 from oauth_clients.services import delete_clients
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
-from tests.oauth.conftest import OFFLINE, Registered, assert_oauth_error, basic, issue, users_me
+from tests.flows import (
+    OFFLINE,
+    Registered,
+    assert_oauth_error,
+    basic,
+    client_for,
+    issue,
+    refresh,
+    users_me,
+)
 
 pytestmark = pytest.mark.django_db
-
-
-def refresh(http, registered: Registered, refresh_token: str, *, auth: str = "auto", **extra):
-    """A refresh request; ``auth`` is "auto" (Basic for confidential, client_id for
-    public), "basic", "post", "client_id" or "none"."""
-    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
-    headers = {}
-    if auth == "auto":
-        auth = "basic" if registered.secret else "client_id"
-    if auth == "basic":
-        headers["HTTP_AUTHORIZATION"] = basic(registered)
-    elif auth == "post":
-        data.update(client_id=registered.client_id, client_secret=registered.secret)
-    elif auth == "client_id":
-        data["client_id"] = registered.client_id
-    return http.post("/oauth/token", data, **headers)
 
 
 def live_access_tokens(registered: Registered) -> int:
@@ -38,8 +30,8 @@ def live_access_tokens(registered: Registered) -> int:
 # --- Rotation --------------------------------------------------------------------------
 
 
-def test_a_refresh_rotates_the_refresh_token(alice_http, api, web):
-    first = issue(alice_http, api, web)
+def test_a_refresh_rotates_the_refresh_token(alice_client, api, web):
+    first = issue(alice_client, api, web)
     response = refresh(api, web, first["refresh_token"])
     assert response.status_code == 200, response.content
     assert response["Cache-Control"] == "no-store"
@@ -56,14 +48,14 @@ def test_a_refresh_rotates_the_refresh_token(alice_http, api, web):
     assert users_me(api, first["access_token"]).status_code == 401
 
 
-def test_the_rotated_refresh_token_is_refused(alice_http, api, web):
-    first = issue(alice_http, api, web)
+def test_the_rotated_refresh_token_is_refused(alice_client, api, web):
+    first = issue(alice_client, api, web)
     assert refresh(api, web, first["refresh_token"]).status_code == 200
     assert_oauth_error(refresh(api, web, first["refresh_token"]), 400, "invalid_grant")
 
 
-def test_the_new_refresh_token_refreshes_again(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_the_new_refresh_token_refreshes_again(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     for _ in range(3):
         response = refresh(api, web, tokens["refresh_token"])
         assert response.status_code == 200, response.content
@@ -71,8 +63,8 @@ def test_the_new_refresh_token_refreshes_again(alice_http, api, web):
     assert users_me(api, tokens["access_token"]).status_code == 200
 
 
-def test_a_refresh_can_narrow_the_scope_but_not_widen_it(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_refresh_can_narrow_the_scope_but_not_widen_it(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     wider = refresh(api, web, tokens["refresh_token"], scope=f"{OFFLINE} email")
     assert_oauth_error(wider, 400, "invalid_scope")
     narrower = refresh(api, web, tokens["refresh_token"], scope="offline_access")
@@ -80,8 +72,8 @@ def test_a_refresh_can_narrow_the_scope_but_not_widen_it(alice_http, api, web):
     assert narrower.json()["scope"] == "offline_access"
 
 
-def test_a_refresh_request_as_json_works(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_refresh_request_as_json_works(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/token",
         json.dumps({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}),
@@ -102,8 +94,8 @@ def test_an_unknown_or_missing_refresh_token_is_refused(api, web):
 # --- Reuse detection (RFC 9700 §4.14.2) ----------------------------------------------
 
 
-def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(alice_http, api, web, tenant_a):
-    first = issue(alice_http, api, web)
+def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(alice_client, api, web, tenant_a):
+    first = issue(alice_client, api, web)
     second = refresh(api, web, first["refresh_token"]).json()
     third = refresh(api, web, second["refresh_token"]).json()
     assert RefreshToken.objects.filter(application=web.client, revoked__isnull=True).count() == 1
@@ -120,8 +112,8 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(alice_http, ap
     assert_oauth_error(refresh(api, web, third["refresh_token"]), 400, "invalid_grant")
 
 
-def test_reuse_is_recorded_in_the_audit_trail(alice_http, api, web, tenant_a, alice):
-    first = issue(alice_http, api, web)
+def test_reuse_is_recorded_in_the_audit_trail(alice_client, api, web, tenant_a, alice):
+    first = issue(alice_client, api, web)
     refresh(api, web, first["refresh_token"])
     before = AuditEvent.objects.filter(action="oauth_client.refresh_family_revoked").count()
     assert before == 0
@@ -136,9 +128,9 @@ def test_reuse_is_recorded_in_the_audit_trail(alice_http, api, web, tenant_a, al
     assert event.data["user_id"] == alice.pk
 
 
-def test_reuse_leaves_other_families_of_the_user_alone(alice_http, api, web):
-    victim = issue(alice_http, api, web)
-    bystander = issue(alice_http, api, web)
+def test_reuse_leaves_other_families_of_the_user_alone(alice_client, api, web):
+    victim = issue(alice_client, api, web)
+    bystander = issue(alice_client, api, web)
     refresh(api, web, victim["refresh_token"])
     assert_oauth_error(refresh(api, web, victim["refresh_token"]), 400, "invalid_grant")
     assert users_me(api, bystander["access_token"]).status_code == 200
@@ -148,8 +140,8 @@ def test_reuse_leaves_other_families_of_the_user_alone(alice_http, api, web):
 # --- Client authentication on refresh ---------------------------------------------------
 
 
-def test_a_public_client_refreshes_without_client_id(alice_http, api, spa):
-    tokens = issue(alice_http, api, spa)
+def test_a_public_client_refreshes_without_client_id(alice_client, api, spa):
+    tokens = issue(alice_client, api, spa)
     response = refresh(api, spa, tokens["refresh_token"], auth="none")
     assert response.status_code == 200, response.content
     assert users_me(api, response.json()["access_token"]).status_code == 200
@@ -157,36 +149,36 @@ def test_a_public_client_refreshes_without_client_id(alice_http, api, spa):
     assert AccessToken.objects.filter(application=spa.client).count() == 1
 
 
-def test_a_public_client_refreshes_with_its_client_id(alice_http, api, spa):
-    tokens = issue(alice_http, api, spa)
+def test_a_public_client_refreshes_with_its_client_id(alice_client, api, spa):
+    tokens = issue(alice_client, api, spa)
     response = refresh(api, spa, tokens["refresh_token"], auth="client_id")
     assert response.status_code == 200, response.content
 
 
 @pytest.mark.parametrize("auth", ["none", "client_id"])
-def test_a_confidential_client_must_authenticate_to_refresh(alice_http, api, web, auth):
-    tokens = issue(alice_http, api, web)
+def test_a_confidential_client_must_authenticate_to_refresh(alice_client, api, web, auth):
+    tokens = issue(alice_client, api, web)
     response = refresh(api, web, tokens["refresh_token"], auth=auth)
     assert_oauth_error(response, 401, "invalid_client")
     # The refresh token was not spent.
     assert refresh(api, web, tokens["refresh_token"]).status_code == 200
 
 
-def test_a_confidential_client_refreshes_with_client_secret_post(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_confidential_client_refreshes_with_client_secret_post(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     assert refresh(api, web, tokens["refresh_token"], auth="post").status_code == 200
 
 
-def test_a_confidential_client_with_a_wrong_secret_cannot_refresh(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_confidential_client_with_a_wrong_secret_cannot_refresh(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     wrong = Registered(web.client, "not-the-secret")
     response = refresh(api, wrong, tokens["refresh_token"])
     assert_oauth_error(response, 401, "invalid_client")
     assert refresh(api, web, tokens["refresh_token"]).status_code == 200
 
 
-def test_another_client_cannot_use_the_refresh_token(alice_http, api, web, other_web):
-    tokens = issue(alice_http, api, web)
+def test_another_client_cannot_use_the_refresh_token(alice_client, api, web, other_web):
+    tokens = issue(alice_client, api, web)
     response = refresh(api, other_web, tokens["refresh_token"])
     assert_oauth_error(response, 400, "invalid_grant")
     assert not AccessToken.objects.filter(application=other_web.client).exists()
@@ -194,17 +186,19 @@ def test_another_client_cannot_use_the_refresh_token(alice_http, api, web, other
     assert refresh(api, web, tokens["refresh_token"]).status_code == 200
 
 
-def test_a_public_client_cannot_use_a_confidential_clients_refresh_token(alice_http, api, web, spa):
-    tokens = issue(alice_http, api, web)
+def test_a_public_client_cannot_use_a_confidential_clients_refresh_token(
+    alice_client, api, web, spa
+):
+    tokens = issue(alice_client, api, web)
     response = refresh(api, spa, tokens["refresh_token"], auth="client_id")
     assert_oauth_error(response, 400, "invalid_grant")
     assert refresh(api, web, tokens["refresh_token"]).status_code == 200
 
 
 def test_basic_credentials_for_another_client_than_the_body_names_are_refused(
-    alice_http, api, web, other_web
+    alice_client, api, web, other_web
 ):
-    tokens = issue(alice_http, api, web)
+    tokens = issue(alice_client, api, web)
     response = api.post(
         "/oauth/token",
         {
@@ -221,10 +215,10 @@ def test_basic_credentials_for_another_client_than_the_body_names_are_refused(
 
 
 def test_a_refresh_at_another_tenants_host_is_refused(
-    alice_http, api, web, spa, globex_web, tenant_b
+    alice_client, api, web, spa, globex_web, tenant_b
 ):
-    web_tokens = issue(alice_http, api, web)
-    spa_tokens = issue(alice_http, api, spa)
+    web_tokens = issue(alice_client, api, web)
+    spa_tokens = issue(alice_client, api, spa)
     globex = client_for(tenant_b)
 
     # Tenant A's clients are no clients at tenant B.
@@ -248,8 +242,8 @@ def test_a_refresh_at_another_tenants_host_is_refused(
 # --- Lifetime and the user ---------------------------------------------------------------
 
 
-def test_the_family_keeps_its_start_across_rotations(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_the_family_keeps_its_start_across_rotations(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     started = RefreshToken.objects.get(application=web.client).family_started_at
     assert started is not None
     new = refresh(api, web, tokens["refresh_token"]).json()
@@ -258,8 +252,8 @@ def test_the_family_keeps_its_start_across_rotations(alice_http, api, web):
     assert new["refresh_token"]
 
 
-def test_a_family_older_than_its_absolute_lifetime_is_refused(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_family_older_than_its_absolute_lifetime_is_refused(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     tokens = refresh(api, web, tokens["refresh_token"]).json()
     RefreshToken.objects.filter(application=web.client).update(
         family_started_at=timezone.now() - timedelta(days=31)
@@ -269,16 +263,16 @@ def test_a_family_older_than_its_absolute_lifetime_is_refused(alice_http, api, w
     assert set(AccessToken.objects.values_list("pk", flat=True)) == issued
 
 
-def test_a_family_within_its_lifetime_still_refreshes(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_family_within_its_lifetime_still_refreshes(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     RefreshToken.objects.filter(application=web.client).update(
         family_started_at=timezone.now() - timedelta(days=29)
     )
     assert refresh(api, web, tokens["refresh_token"]).status_code == 200
 
 
-def test_a_deactivated_user_cannot_refresh(alice_http, api, web, alice):
-    tokens = issue(alice_http, api, web)
+def test_a_deactivated_user_cannot_refresh(alice_client, api, web, alice):
+    tokens = issue(alice_client, api, web)
     issued = live_access_tokens(web)
     alice.is_active = False
     alice.save()
@@ -286,14 +280,14 @@ def test_a_deactivated_user_cannot_refresh(alice_http, api, web, alice):
     assert live_access_tokens(web) <= issued
 
 
-def test_a_user_who_left_the_tenant_cannot_refresh(alice_http, api, web, alice, tenant_a):
-    tokens = issue(alice_http, api, web)
+def test_a_user_who_left_the_tenant_cannot_refresh(alice_client, api, web, alice, tenant_a):
+    tokens = issue(alice_client, api, web)
     Membership.objects.filter(tenant=tenant_a, user=alice).delete()
     assert_oauth_error(refresh(api, web, tokens["refresh_token"]), 400, "invalid_grant")
 
 
-def test_refresh_tokens_of_a_deleted_client_are_refused(alice_http, api, web, tenant_a, alice):
-    tokens = issue(alice_http, api, web)
+def test_refresh_tokens_of_a_deleted_client_are_refused(alice_client, api, web, tenant_a, alice):
+    tokens = issue(alice_client, api, web)
     delete_clients(tenant_a, [web.client.pk], actor=alice)
     response = refresh(api, web, tokens["refresh_token"])
     assert_oauth_error(response, 401, "invalid_client")
@@ -303,9 +297,9 @@ def test_refresh_tokens_of_a_deleted_client_are_refused(alice_http, api, web, te
 
 
 @pytest.mark.parametrize("registered_name", ["web", "spa"])
-def test_a_narrowed_refresh_still_rotates(alice_http, api, registered_name, request):
+def test_a_narrowed_refresh_still_rotates(alice_client, api, registered_name, request):
     registered = request.getfixturevalue(registered_name)
-    first = issue(alice_http, api, registered)
+    first = issue(alice_client, api, registered)
     narrowed = refresh(api, registered, first["refresh_token"], scope="user_default")
     assert narrowed.status_code == 200, narrowed.content
     body = narrowed.json()
@@ -318,8 +312,8 @@ def test_a_narrowed_refresh_still_rotates(alice_http, api, registered_name, requ
     assert_oauth_error(refresh(api, registered, body["refresh_token"]), 400, "invalid_grant")
 
 
-def test_a_narrowed_refresh_keeps_the_familys_scope(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_a_narrowed_refresh_keeps_the_familys_scope(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     narrowed = refresh(api, web, tokens["refresh_token"], scope="user_default").json()
     # The next refresh, without a scope, gets the family's original scope back.
     full = refresh(api, web, narrowed["refresh_token"])
@@ -330,8 +324,8 @@ def test_a_narrowed_refresh_keeps_the_familys_scope(alice_http, api, web):
     )
 
 
-def test_revoking_the_new_refresh_token_revokes_the_narrowed_access_token(alice_http, api, web):
-    tokens = issue(alice_http, api, web)
+def test_revoking_the_new_refresh_token_revokes_the_narrowed_access_token(alice_client, api, web):
+    tokens = issue(alice_client, api, web)
     narrowed = refresh(api, web, tokens["refresh_token"], scope="user_default").json()
     revoked = api.post(
         "/oauth/revoke",
@@ -362,8 +356,8 @@ def remove_scopes(registered: Registered, alice, *removed) -> None:
     )
 
 
-def test_a_refresh_drops_a_scope_removed_from_the_client(alice_http, api, web, alice):
-    tokens = issue(alice_http, api, web, scope="user_default offline_access email")
+def test_a_refresh_drops_a_scope_removed_from_the_client(alice_client, api, web, alice):
+    tokens = issue(alice_client, api, web, scope="user_default offline_access email")
     remove_scopes(web, alice, "email")
     response = refresh(api, web, tokens["refresh_token"])
     assert response.status_code == 200, response.content
@@ -372,21 +366,21 @@ def test_a_refresh_drops_a_scope_removed_from_the_client(alice_http, api, web, a
     assert set(newest.scope.split()) == {"user_default", "offline_access"}
 
 
-def test_a_refresh_asking_for_a_removed_scope_is_invalid_scope(alice_http, api, web, alice):
-    tokens = issue(alice_http, api, web, scope="user_default offline_access email")
+def test_a_refresh_asking_for_a_removed_scope_is_invalid_scope(alice_client, api, web, alice):
+    tokens = issue(alice_client, api, web, scope="user_default offline_access email")
     remove_scopes(web, alice, "email")
     response = refresh(api, web, tokens["refresh_token"], scope="user_default email")
     assert_oauth_error(response, 400, "invalid_scope")
 
 
-def test_a_refresh_with_nothing_left_is_invalid_scope(alice_http, api, web, alice):
-    tokens = issue(alice_http, api, web, scope="email offline_access")
+def test_a_refresh_with_nothing_left_is_invalid_scope(alice_client, api, web, alice):
+    tokens = issue(alice_client, api, web, scope="email offline_access")
     remove_scopes(web, alice, "email")
     assert_oauth_error(refresh(api, web, tokens["refresh_token"]), 400, "invalid_scope")
 
 
-def test_without_offline_access_the_refresh_ends_the_family(alice_http, api, web, alice):
-    tokens = issue(alice_http, api, web)
+def test_without_offline_access_the_refresh_ends_the_family(alice_client, api, web, alice):
+    tokens = issue(alice_client, api, web)
     remove_scopes(web, alice, "offline_access")
     response = refresh(api, web, tokens["refresh_token"])
     assert response.status_code == 200, response.content

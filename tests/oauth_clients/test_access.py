@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from oauth_clients.models import ClientSecret, OAuthClient
 from tenants.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

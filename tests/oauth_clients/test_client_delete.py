@@ -19,8 +19,8 @@ from oauth_clients.models import (
 )
 from oauth_clients.services import publish_client
 from tenants.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 LIST_URL = reverse("oauth_clients:list")
 BULK_URL = reverse("oauth_clients:bulk_delete")

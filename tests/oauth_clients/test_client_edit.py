@@ -57,7 +57,7 @@ def client(tenant_a, alice):
 
 
 @pytest.fixture
-def spa(tenant_a, alice):
+def spa_client(tenant_a, alice):
     client, _secret = create_oauth_client(
         tenant_a,
         actor=alice,
@@ -114,8 +114,8 @@ class TestEditForm:
         assert html.lstrip().startswith("<dialog")
         assert "Edit: Reporting app" in html
 
-    def test_a_single_page_app_shows_its_origins(self, alice_client, spa):
-        html = alice_client.get(edit_url(spa)).content.decode()
+    def test_a_single_page_app_shows_its_origins(self, alice_client, spa_client):
+        html = alice_client.get(edit_url(spa_client)).content.decode()
         assert hidden_items(html, "allowed_origins") == ["https://app.example.com"]
         assert 'name="machine_to_machine"' not in html
 
@@ -215,14 +215,14 @@ class TestEditSave:
         client.refresh_from_db()
         assert client.machine_to_machine
 
-    def test_it_changes_a_single_page_apps_origins(self, alice_client, spa):
+    def test_it_changes_a_single_page_apps_origins(self, alice_client, spa_client):
         alice_client.post(
-            edit_url(spa),
+            edit_url(spa_client),
             form_data(allowed_origins=["https://a.example.com", "http://localhost:3000"]),
         )
-        spa.refresh_from_db()
-        assert spa.allowed_origin_list == ["https://a.example.com", "http://localhost:3000"]
-        assert spa.app_type == "spa"
+        spa_client.refresh_from_db()
+        assert spa_client.allowed_origin_list == ["https://a.example.com", "http://localhost:3000"]
+        assert spa_client.app_type == "spa"
 
     def test_a_web_client_gets_no_origins(self, alice_client, client):
         alice_client.post(edit_url(client), form_data(allowed_origins=["https://a.example.com"]))
@@ -324,22 +324,22 @@ class TestEditValidation:
         assert "At most 5 are allowed." in response.content.decode()
         assert unchanged(client)
 
-    def test_an_invalid_origin_is_refused(self, alice_client, spa):
+    def test_an_invalid_origin_is_refused(self, alice_client, spa_client):
         response = alice_client.post(
-            edit_url(spa), form_data(allowed_origins=["https://app.example.com/path"])
+            edit_url(spa_client), form_data(allowed_origins=["https://app.example.com/path"])
         )
         assert "https://app.example.com/path: " in field_errors(
             response.content.decode(), "new_allowed_origin"
         )
-        spa.refresh_from_db()
-        assert spa.allowed_origin_list == ["https://app.example.com"]
+        spa_client.refresh_from_db()
+        assert spa_client.allowed_origin_list == ["https://app.example.com"]
 
-    def test_a_single_page_app_cannot_become_machine_to_machine(self, alice_client, spa):
-        response = alice_client.post(edit_url(spa), form_data(machine_to_machine="on"))
+    def test_a_single_page_app_cannot_become_machine_to_machine(self, alice_client, spa_client):
+        response = alice_client.post(edit_url(spa_client), form_data(machine_to_machine="on"))
         assert response.status_code == 200
-        spa.refresh_from_db()
-        assert spa.name == "Browser app"
-        assert not spa.machine_to_machine
+        spa_client.refresh_from_db()
+        assert spa_client.name == "Browser app"
+        assert not spa_client.machine_to_machine
         assert "Only Web clients can be machine-to-machine." in response.content.decode()
 
     def test_an_unknown_consent_method_is_refused_with_an_error(self, alice_client, client):

@@ -6,8 +6,8 @@ from django.urls import reverse
 from oauth_clients.models import OAuthClient
 from oauth_clients.services import delete_clients, publish_client
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, create_oauth_client
+from tests.flows import client_for
 
 LIST_URL = reverse("oauth_clients:list")
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -6,12 +6,9 @@ the owner tenant keeps its own.
 """
 
 import re
-import secrets
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from consent.models import ConsentGrant
 from oauth_clients.models import (
@@ -27,9 +24,9 @@ from oauth_clients.services import (
     publish_client,
     set_consent_method,
 )
-from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
-from tests.factories import MembershipFactory, TenantFactory, UserFactory, create_oauth_client
+from tenants.models import AuditEvent
+from tests.factories import create_oauth_client, make_tokens
+from tests.flows import Registered, authorize, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,40 +42,6 @@ CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 def unpublish_url(client: OAuthClient) -> str:
     return reverse("oauth_clients:unpublish", args=[client.client_id])
-
-
-def make_tokens(tenant, client, user) -> tuple[AccessToken, RefreshToken]:
-    access = AccessToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        jti=secrets.token_hex(12),
-        expires=timezone.now() + timedelta(hours=1),
-    )
-    refresh = RefreshToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        access_token=access,
-    )
-    return access, refresh
-
-
-def authorize(http, client: OAuthClient):
-    return http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "user_default",
-            "state": "s",
-            "code_challenge": CHALLENGE,
-            "code_challenge_method": "S256",
-        },
-    )
 
 
 def state():
@@ -115,22 +78,6 @@ def reporting(tenant_a, alice):
     publish_client(client, actor=alice)
     client.refresh_from_db()
     return client
-
-
-@pytest.fixture
-def dave(tenant_b):
-    """A member (not admin) of Globex."""
-    user = UserFactory(email="dave@globex.test", name="Dave")
-    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
-    return user
-
-
-@pytest.fixture
-def hooli(region_eu):
-    tenant = TenantFactory(slug="hooli", name="Hooli", region=region_eu)
-    admin = UserFactory(email="gavin@hooli.test", name="Gavin")
-    MembershipFactory(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
-    return tenant, admin
 
 
 @pytest.fixture
@@ -295,7 +242,12 @@ class TestUnpublish:
         approve_client_for_tenant(tenant_b, reporting, actor=carol)
         alice_client.post(unpublish_url(reporting))
         for user in (carol, dave):
-            response = authorize(client_for(tenant_b, user), reporting)
+            response = authorize(
+                client_for(tenant_b, user),
+                Registered(reporting, None, REDIRECT),
+                CHALLENGE,
+                state="s",
+            )
             assert response.status_code == 400
             assert "Location" not in response
         assert "Reporting app" not in client_for(tenant_b, carol).get(LIST_URL).content.decode()
@@ -304,7 +256,9 @@ class TestUnpublish:
         self, reporting, alice_client, bob, tenant_a
     ):
         alice_client.post(unpublish_url(reporting))
-        page = authorize(client_for(tenant_a, bob), reporting)
+        page = authorize(
+            client_for(tenant_a, bob), Registered(reporting, None, REDIRECT), CHALLENGE, state="s"
+        )
         assert page.status_code == 200
         assert "wants to use your account" in page.content.decode()
 
@@ -317,7 +271,9 @@ class TestUnpublish:
         reporting.refresh_from_db()
         assert reporting.is_published
         assert not ConnectionConfig.objects.filter(client=reporting, tenant=tenant_b).exists()
-        page = authorize(client_for(tenant_b, carol), reporting)
+        page = authorize(
+            client_for(tenant_b, carol), Registered(reporting, None, REDIRECT), CHALLENGE, state="s"
+        )
         assert page.status_code == 200
         assert "Approve for Globex" in page.content.decode()
 

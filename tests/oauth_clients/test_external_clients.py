@@ -8,8 +8,6 @@ method, Revoke access (or Remove, once its owner deleted it).
 
 import json
 import re
-import secrets
-from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -24,7 +22,6 @@ from oauth_clients.models import (
     ClientSecret,
     ConnectionConfig,
     OAuthClient,
-    RefreshToken,
     RevokedToken,
 )
 from oauth_clients.services import (
@@ -33,9 +30,9 @@ from oauth_clients.services import (
     publish_client,
     unpublish_client,
 )
-from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
-from tests.factories import MembershipFactory, TenantFactory, UserFactory, create_oauth_client
+from tenants.models import AuditEvent
+from tests.factories import TenantFactory, create_oauth_client, make_tokens
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -72,25 +69,6 @@ def call(http, method: str, target: str, data=None):
     if method == "POST":
         return http.post(target, data or {})
     return getattr(http, method.lower())(target)
-
-
-def make_tokens(tenant, client, user) -> tuple[AccessToken, RefreshToken]:
-    access = AccessToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        jti=secrets.token_hex(12),
-        expires=timezone.now() + timedelta(hours=1),
-    )
-    refresh = RefreshToken.objects.create(
-        tenant=tenant,
-        application=client,
-        user=user,
-        token=secrets.token_hex(16),
-        access_token=access,
-    )
-    return access, refresh
 
 
 def state():
@@ -134,22 +112,9 @@ def reporting(tenant_a, alice):
 
 
 @pytest.fixture
-def approved(reporting, tenant_b, carol):
+def approved_reporting(reporting, tenant_b, carol):
     approve_client_for_tenant(tenant_b, reporting, actor=carol)
     return reporting
-
-
-@pytest.fixture
-def dave(tenant_b):
-    """A member (not admin) of Globex."""
-    user = UserFactory(email="dave@globex.test", name="Dave")
-    MembershipFactory(user=user, tenant=tenant_b, role=Membership.Role.MEMBER)
-    return user
-
-
-@pytest.fixture
-def dave_client(dave, tenant_b):
-    return client_for(tenant_b, dave)
 
 
 @pytest.fixture
@@ -157,55 +122,48 @@ def globex_anon(tenant_b):
     return client_for(tenant_b)
 
 
-@pytest.fixture
-def hooli(region_eu, tenant_b):
-    """A third tenant of the region, with its own admin."""
-    tenant = TenantFactory(slug="hooli", name="Hooli", region=region_eu)
-    admin = UserFactory(email="gavin@hooli.test", name="Gavin")
-    MembershipFactory(user=admin, tenant=tenant, role=Membership.Role.ADMIN)
-    return tenant, admin
-
-
 # --- The list ----------------------------------------------------------------------------
 
 
 class TestList:
     def test_it_lists_the_external_client_with_owner_and_approval(
-        self, approved, carol_client, tenant_a, tenant_b
+        self, approved_reporting, carol_client, tenant_a, tenant_b
     ):
         response = carol_client.get(LIST_URL)
         assert response.status_code == 200
         html = response.content.decode()
         assert "External clients" in html
-        assert f'id="external-{approved.pk}"' in html
-        row = html.split(f'id="external-{approved.pk}"')[1].split("</tr>")[0]
+        assert f'id="external-{approved_reporting.pk}"' in html
+        row = html.split(f'id="external-{approved_reporting.pk}"')[1].split("</tr>")[0]
         assert "Reporting app" in row
         assert '<span class="badge">External</span>' in row
-        assert approved.client_id in row
+        assert approved_reporting.client_id in row
         assert "Acme" in row and tenant_a.hostname in row
         assert "Required" in row
-        config = globex_config(approved)
+        config = globex_config(approved_reporting)
         assert config.approved_at is not None
         approved_on = date_format(timezone.localtime(config.approved_at), "DATE_FORMAT")
         assert f"{approved_on} · Carol" in row
         assert response.context["externals"] == [config]
 
-    def test_its_menu_offers_configuration_consent_method_and_revoke(self, approved, carol_client):
+    def test_its_menu_offers_configuration_consent_method_and_revoke(
+        self, approved_reporting, carol_client
+    ):
         html = carol_client.get(LIST_URL).content.decode()
-        row = html.split(f'id="external-{approved.pk}"')[1].split("</tr>")[0]
-        assert url("oauth_clients:external_configuration", approved) in row
+        row = html.split(f'id="external-{approved_reporting.pk}"')[1].split("</tr>")[0]
+        assert url("oauth_clients:external_configuration", approved_reporting) in row
         assert "View OAuth configuration" in row
-        assert url("oauth_clients:external_consent_method", approved) in row
+        assert url("oauth_clients:external_consent_method", approved_reporting) in row
         assert "Change consent method" in row
-        assert url("oauth_clients:external_revoke", approved) in row
+        assert url("oauth_clients:external_revoke", approved_reporting) in row
         assert "Revoke access" in row
 
-    def test_it_offers_no_owner_action(self, approved, carol_client):
+    def test_it_offers_no_owner_action(self, approved_reporting, carol_client):
         html = carol_client.get(LIST_URL).content.decode()
         for name in OWNER_URLS:
-            assert url(name, approved) not in html, name
-        assert f'id="client-{approved.pk}"' not in html
-        assert f'name="ids" value="{approved.pk}"' not in html
+            assert url(name, approved_reporting) not in html, name
+        assert f'id="client-{approved_reporting.pk}"' not in html
+        assert f'name="ids" value="{approved_reporting.pk}"' not in html
 
     def test_an_unapproved_published_client_is_not_listed(
         self, reporting, carol_client, tenant_a, alice
@@ -228,32 +186,36 @@ class TestList:
         )
 
     def test_a_tenant_with_only_external_clients_sees_them_not_the_empty_state(
-        self, approved, carol_client
+        self, approved_reporting, carol_client
     ):
         html = carol_client.get(LIST_URL).content.decode()
         assert "No OAuth clients yet" not in html
-        assert f'id="external-{approved.pk}"' in html
+        assert f'id="external-{approved_reporting.pk}"' in html
 
     def test_own_and_external_clients_are_listed_apart(
-        self, approved, carol_client, tenant_b, carol
+        self, approved_reporting, carol_client, tenant_b, carol
     ):
         own, _secret = create_oauth_client(tenant_b, actor=carol, name="Globex portal")
         html = carol_client.get(LIST_URL).content.decode()
         assert f'id="client-{own.pk}"' in html
         assert f'id="external-{own.pk}"' not in html
-        assert f'id="external-{approved.pk}"' in html
-        assert f'id="client-{approved.pk}"' not in html
+        assert f'id="external-{approved_reporting.pk}"' in html
+        assert f'id="client-{approved_reporting.pk}"' not in html
 
-    def test_the_search_finds_external_clients_by_name_and_client_id(self, approved, carol_client):
+    def test_the_search_finds_external_clients_by_name_and_client_id(
+        self, approved_reporting, carol_client
+    ):
         found = carol_client.get(LIST_URL, {"q": "report"}).content.decode()
-        assert f'id="external-{approved.pk}"' in found
-        by_id = carol_client.get(LIST_URL, {"q": approved.client_id[:10].upper()}).content.decode()
-        assert f'id="external-{approved.pk}"' in by_id
+        assert f'id="external-{approved_reporting.pk}"' in found
+        by_id = carol_client.get(
+            LIST_URL, {"q": approved_reporting.client_id[:10].upper()}
+        ).content.decode()
+        assert f'id="external-{approved_reporting.pk}"' in by_id
         missing = carol_client.get(LIST_URL, {"q": "payroll"}).content.decode()
-        assert f'id="external-{approved.pk}"' not in missing
+        assert f'id="external-{approved_reporting.pk}"' not in missing
 
     def test_a_search_without_match_says_so_at_a_tenant_with_only_external_clients(
-        self, approved, carol_client
+        self, approved_reporting, carol_client
     ):
         # Not the first-visit empty state: the tenant has a client, the search hid it.
         html = carol_client.get(LIST_URL, {"q": "payroll"}).content.decode()
@@ -261,7 +223,9 @@ class TestList:
         assert "Show all" in html
         assert "No OAuth clients yet" not in html
 
-    def test_htmx_gets_the_table_fragment_with_the_external_clients(self, approved, carol_client):
+    def test_htmx_gets_the_table_fragment_with_the_external_clients(
+        self, approved_reporting, carol_client
+    ):
         response = carol_client.get(
             LIST_URL, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="clients-table"
         )
@@ -269,41 +233,44 @@ class TestList:
         html = response.content.decode()
         assert "<html" not in html
         assert html.lstrip().startswith('<div id="clients-table"')
-        assert f'id="external-{approved.pk}"' in html
+        assert f'id="external-{approved_reporting.pk}"' in html
 
     def test_a_client_deleted_by_its_owner_shows_as_such_with_remove_only(
-        self, approved, carol_client, tenant_a, alice
+        self, approved_reporting, carol_client, tenant_a, alice
     ):
-        delete_clients(tenant_a, [approved.pk], actor=alice)
+        delete_clients(tenant_a, [approved_reporting.pk], actor=alice)
         html = carol_client.get(LIST_URL).content.decode()
-        row = html.split(f'id="external-{approved.pk}"')[1].split("</tr>")[0]
+        row = html.split(f'id="external-{approved_reporting.pk}"')[1].split("</tr>")[0]
         assert "Deleted by its owner" in row
-        assert url("oauth_clients:external_revoke", approved) in row
+        assert url("oauth_clients:external_revoke", approved_reporting) in row
         assert ">Remove<" in row
-        assert url("oauth_clients:external_configuration", approved) not in row
-        assert url("oauth_clients:external_consent_method", approved) not in row
+        assert url("oauth_clients:external_configuration", approved_reporting) not in row
+        assert url("oauth_clients:external_consent_method", approved_reporting) not in row
         assert "Revoke access" not in row
 
-    def test_an_unpublished_client_leaves_the_list(self, approved, carol_client, alice):
-        unpublish_client(approved, actor=alice)
-        assert f'id="external-{approved.pk}"' not in carol_client.get(LIST_URL).content.decode()
+    def test_an_unpublished_client_leaves_the_list(self, approved_reporting, carol_client, alice):
+        unpublish_client(approved_reporting, actor=alice)
+        assert (
+            f'id="external-{approved_reporting.pk}"'
+            not in carol_client.get(LIST_URL).content.decode()
+        )
 
     def test_the_owners_console_does_not_list_other_tenants_approvals(
-        self, approved, alice_client, hooli
+        self, approved_reporting, alice_client, hooli
     ):
         tenant, admin = hooli
-        approve_client_for_tenant(tenant, approved, actor=admin)
+        approve_client_for_tenant(tenant, approved_reporting, actor=admin)
         response = alice_client.get(LIST_URL)
         html = response.content.decode()
         assert response.context["externals"] == []
         assert "External clients" not in html
         assert 'class="badge">External<' not in html
-        assert html.count(f'id="client-{approved.pk}"') == 1
-        assert f'id="external-{approved.pk}"' not in html
+        assert html.count(f'id="client-{approved_reporting.pk}"') == 1
+        assert f'id="external-{approved_reporting.pk}"' not in html
         assert response.context["page"].paginator.count == 1
-        assert url("oauth_clients:unpublish", approved) in html
+        assert url("oauth_clients:unpublish", approved_reporting) in html
 
-    def test_a_member_gets_403(self, approved, dave_client):
+    def test_a_member_gets_403(self, approved_reporting, dave_client):
         assert dave_client.get(LIST_URL).status_code == 403
 
 
@@ -338,9 +305,9 @@ def test_the_list_costs_the_same_for_2_and_20_external_clients(
 
 class TestConfiguration:
     def test_it_shows_globexs_endpoints_and_no_secret(
-        self, approved, carol_client, tenant_a, tenant_b
+        self, approved_reporting, carol_client, tenant_a, tenant_b
     ):
-        response = carol_client.get(url("oauth_clients:external_configuration", approved))
+        response = carol_client.get(url("oauth_clients:external_configuration", approved_reporting))
         assert response.status_code == 200
         html = response.content.decode()
         assert "OAuth configuration: Reporting app" in html
@@ -349,26 +316,30 @@ class TestConfiguration:
         assert config["authorization_endpoint"] == f"{tenant_b.base_url}/oauth/authorize"
         assert config["token_endpoint"] == f"{tenant_b.base_url}/oauth/token"
         assert config["region_authorization_endpoint"] == "http://eu.localhost/oauth/authorize"
-        assert config["client_id"] == approved.client_id
+        assert config["client_id"] == approved_reporting.client_id
         assert config["redirect_uris"] == ["https://reports.example.com/cb"]
         assert "client_secret" not in config
         assert "YOUR_CLIENT_SECRET" not in html
         assert tenant_a.base_url not in html
 
-    def test_htmx_gets_the_dialog_fragment(self, approved, carol_client):
-        response = carol_client.get(url("oauth_clients:external_configuration", approved), **HTMX)
+    def test_htmx_gets_the_dialog_fragment(self, approved_reporting, carol_client):
+        response = carol_client.get(
+            url("oauth_clients:external_configuration", approved_reporting), **HTMX
+        )
         assert response.status_code == 200
         html = response.content.decode()
         assert "<html" not in html
         assert html.lstrip().startswith("<dialog")
 
-    def test_a_plain_request_gets_a_full_page(self, approved, carol_client):
-        html = carol_client.get(url("oauth_clients:external_configuration", approved))
+    def test_a_plain_request_gets_a_full_page(self, approved_reporting, carol_client):
+        html = carol_client.get(url("oauth_clients:external_configuration", approved_reporting))
         assert "<html" in html.content.decode()
 
-    def test_a_client_deleted_by_its_owner_is_404(self, approved, carol_client, tenant_a, alice):
-        delete_clients(tenant_a, [approved.pk], actor=alice)
-        response = carol_client.get(url("oauth_clients:external_configuration", approved))
+    def test_a_client_deleted_by_its_owner_is_404(
+        self, approved_reporting, carol_client, tenant_a, alice
+    ):
+        delete_clients(tenant_a, [approved_reporting.pk], actor=alice)
+        response = carol_client.get(url("oauth_clients:external_configuration", approved_reporting))
         assert response.status_code == 404
 
 
@@ -376,9 +347,13 @@ class TestConfiguration:
 
 
 class TestConsentMethod:
-    def test_get_shows_the_current_method_and_changes_nothing(self, approved, carol_client):
+    def test_get_shows_the_current_method_and_changes_nothing(
+        self, approved_reporting, carol_client
+    ):
         before = state()
-        response = carol_client.get(url("oauth_clients:external_consent_method", approved))
+        response = carol_client.get(
+            url("oauth_clients:external_consent_method", approved_reporting)
+        )
         assert response.status_code == 200
         html = response.content.decode()
         assert "Change consent method: Reporting app" in html
@@ -388,62 +363,76 @@ class TestConsentMethod:
         assert 'method="post"' in html
         assert state() == before
 
-    def test_htmx_gets_the_dialog_fragment(self, approved, carol_client):
-        response = carol_client.get(url("oauth_clients:external_consent_method", approved), **HTMX)
+    def test_htmx_gets_the_dialog_fragment(self, approved_reporting, carol_client):
+        response = carol_client.get(
+            url("oauth_clients:external_consent_method", approved_reporting), **HTMX
+        )
         assert response.status_code == 200
         assert response.content.decode().lstrip().startswith("<dialog")
 
     def test_post_saves_it_for_this_tenant_only(
-        self, approved, carol_client, carol, tenant_a, tenant_b
+        self, approved_reporting, carol_client, carol, tenant_a, tenant_b
     ):
         response = carol_client.post(
-            url("oauth_clients:external_consent_method", approved), {"consent_method": "trusted"}
+            url("oauth_clients:external_consent_method", approved_reporting),
+            {"consent_method": "trusted"},
         )
         assert response.status_code == 302
         assert response["Location"] == LIST_URL
-        assert globex_config(approved).consent_method == ConnectionConfig.ConsentMethod.TRUSTED
-        owner = ConnectionConfig.objects.get(client=approved, tenant=tenant_a)
+        assert (
+            globex_config(approved_reporting).consent_method
+            == ConnectionConfig.ConsentMethod.TRUSTED
+        )
+        owner = ConnectionConfig.objects.get(client=approved_reporting, tenant=tenant_a)
         assert owner.consent_method == ConnectionConfig.ConsentMethod.REQUIRED
         # The approval itself is untouched.
-        assert globex_config(approved).approved_by == carol
+        assert globex_config(approved_reporting).approved_by == carol
 
     def test_the_change_is_audited_at_the_approving_tenant(
-        self, approved, carol_client, carol, tenant_b
+        self, approved_reporting, carol_client, carol, tenant_b
     ):
         carol_client.post(
-            url("oauth_clients:external_consent_method", approved), {"consent_method": "trusted"}
+            url("oauth_clients:external_consent_method", approved_reporting),
+            {"consent_method": "trusted"},
         )
         event = AuditEvent.objects.get(action="oauth_client.consent_method_changed")
         assert event.tenant == tenant_b
         assert event.actor == carol
-        assert event.target_id == str(approved.pk)
+        assert event.target_id == str(approved_reporting.pk)
         assert event.data["consent_method"] == "trusted"
 
-    def test_the_list_shows_the_new_method(self, approved, carol_client):
+    def test_the_list_shows_the_new_method(self, approved_reporting, carol_client):
         html = carol_client.post(
-            url("oauth_clients:external_consent_method", approved),
+            url("oauth_clients:external_consent_method", approved_reporting),
             {"consent_method": "trusted"},
             follow=True,
         ).content.decode()
         assert "Saved Reporting app." in html
-        row = html.split(f'id="external-{approved.pk}"')[1].split("</tr>")[0]
+        row = html.split(f'id="external-{approved_reporting.pk}"')[1].split("</tr>")[0]
         assert "Trusted" in row
 
-    def test_htmx_closes_the_dialog_and_reloads_the_list(self, approved, carol_client):
+    def test_htmx_closes_the_dialog_and_reloads_the_list(self, approved_reporting, carol_client):
         response = carol_client.post(
-            url("oauth_clients:external_consent_method", approved),
+            url("oauth_clients:external_consent_method", approved_reporting),
             {"consent_method": "trusted"},
             **HTMX,
         )
         assert response.status_code == 200
         assert response["HX-Trigger"] == "clients-changed"
         assert "<html" not in response.content.decode()
-        assert globex_config(approved).consent_method == ConnectionConfig.ConsentMethod.TRUSTED
+        assert (
+            globex_config(approved_reporting).consent_method
+            == ConnectionConfig.ConsentMethod.TRUSTED
+        )
 
     @pytest.mark.parametrize("data", [{}, {"consent_method": "sometimes"}, {"consent_method": ""}])
-    def test_bad_input_shows_a_field_error_and_saves_nothing(self, approved, carol_client, data):
+    def test_bad_input_shows_a_field_error_and_saves_nothing(
+        self, approved_reporting, carol_client, data
+    ):
         before = state()
-        response = carol_client.post(url("oauth_clients:external_consent_method", approved), data)
+        response = carol_client.post(
+            url("oauth_clients:external_consent_method", approved_reporting), data
+        )
         assert response.status_code == 200
         html = response.content.decode()
         assert "Change consent method: Reporting app" in html
@@ -451,16 +440,17 @@ class TestConsentMethod:
         assert state() == before
 
     def test_trusted_at_globex_skips_the_consent_page_there(
-        self, approved, carol_client, dave_client, tenant_b
+        self, approved_reporting, carol_client, dave_client, tenant_b
     ):
         carol_client.post(
-            url("oauth_clients:external_consent_method", approved), {"consent_method": "trusted"}
+            url("oauth_clients:external_consent_method", approved_reporting),
+            {"consent_method": "trusted"},
         )
         response = dave_client.get(
             "/oauth/authorize",
             {
                 "response_type": "code",
-                "client_id": approved.client_id,
+                "client_id": approved_reporting.client_id,
                 "redirect_uri": "https://reports.example.com/cb",
                 "scope": "user_default",
                 "state": "s",
@@ -476,36 +466,38 @@ class TestConsentMethod:
 
 
 class TestRevoke:
-    def test_get_asks_for_confirmation_and_changes_nothing(self, approved, carol_client):
+    def test_get_asks_for_confirmation_and_changes_nothing(self, approved_reporting, carol_client):
         before = state()
-        response = carol_client.get(url("oauth_clients:external_revoke", approved))
+        response = carol_client.get(url("oauth_clients:external_revoke", approved_reporting))
         assert response.status_code == 200
         html = response.content.decode()
         assert "Revoke access: Reporting app" in html
         assert "will no longer work at Globex" in html
-        assert f'action="{url("oauth_clients:external_revoke", approved)}"' in html
+        assert f'action="{url("oauth_clients:external_revoke", approved_reporting)}"' in html
         assert state() == before
 
-    def test_htmx_gets_the_dialog_fragment(self, approved, carol_client):
-        response = carol_client.get(url("oauth_clients:external_revoke", approved), **HTMX)
+    def test_htmx_gets_the_dialog_fragment(self, approved_reporting, carol_client):
+        response = carol_client.get(
+            url("oauth_clients:external_revoke", approved_reporting), **HTMX
+        )
         assert response.status_code == 200
         assert response.content.decode().lstrip().startswith("<dialog")
 
     def test_post_removes_the_approval_and_globexs_tokens_and_consents_only(
-        self, approved, carol_client, carol, alice, dave, tenant_a, tenant_b
+        self, approved_reporting, carol_client, carol, alice, dave, tenant_a, tenant_b
     ):
-        globex_access, globex_refresh = make_tokens(tenant_b, approved, dave)
-        acme_access, acme_refresh = make_tokens(tenant_a, approved, alice)
+        globex_access, globex_refresh = make_tokens(tenant_b, approved_reporting, dave)
+        acme_access, acme_refresh = make_tokens(tenant_a, approved_reporting, alice)
         ConsentGrant.objects.create(
-            tenant=tenant_b, user=dave, client=approved, scopes="user_default"
+            tenant=tenant_b, user=dave, client=approved_reporting, scopes="user_default"
         )
         ConsentGrant.objects.create(
-            tenant=tenant_a, user=alice, client=approved, scopes="user_default"
+            tenant=tenant_a, user=alice, client=approved_reporting, scopes="user_default"
         )
-        response = carol_client.post(url("oauth_clients:external_revoke", approved))
+        response = carol_client.post(url("oauth_clients:external_revoke", approved_reporting))
         assert response.status_code == 302
         assert response["Location"] == LIST_URL
-        assert globex_config(approved) is None
+        assert globex_config(approved_reporting) is None
         assert not AccessToken.objects.filter(pk=globex_access.pk).exists()
         globex_refresh.refresh_from_db()
         assert globex_refresh.revoked is not None
@@ -516,42 +508,44 @@ class TestRevoke:
         acme_refresh.refresh_from_db()
         assert acme_refresh.revoked is None
         assert ConsentGrant.objects.filter(tenant=tenant_a).exists()
-        assert ConnectionConfig.objects.filter(client=approved, tenant=tenant_a).exists()
-        approved.refresh_from_db()
-        assert approved.is_published and not approved.is_deleted
+        assert ConnectionConfig.objects.filter(client=approved_reporting, tenant=tenant_a).exists()
+        approved_reporting.refresh_from_db()
+        assert approved_reporting.is_published and not approved_reporting.is_deleted
 
     def test_the_revocation_is_audited_at_the_approving_tenant(
-        self, approved, carol_client, carol, tenant_a, tenant_b
+        self, approved_reporting, carol_client, carol, tenant_a, tenant_b
     ):
-        carol_client.post(url("oauth_clients:external_revoke", approved))
+        carol_client.post(url("oauth_clients:external_revoke", approved_reporting))
         event = AuditEvent.objects.get(action="oauth_client.approval_revoked")
         assert event.tenant == tenant_b
         assert event.actor == carol
-        assert event.target_id == str(approved.pk)
+        assert event.target_id == str(approved_reporting.pk)
         assert event.data["owner_tenant"] == tenant_a.hostname
 
-    def test_the_list_no_longer_shows_it(self, approved, carol_client):
+    def test_the_list_no_longer_shows_it(self, approved_reporting, carol_client):
         html = carol_client.post(
-            url("oauth_clients:external_revoke", approved), follow=True
+            url("oauth_clients:external_revoke", approved_reporting), follow=True
         ).content.decode()
         assert "Revoked access for Reporting app." in html
-        assert f'id="external-{approved.pk}"' not in html
+        assert f'id="external-{approved_reporting.pk}"' not in html
 
-    def test_htmx_closes_the_dialog_and_reloads_the_list(self, approved, carol_client):
-        response = carol_client.post(url("oauth_clients:external_revoke", approved), **HTMX)
+    def test_htmx_closes_the_dialog_and_reloads_the_list(self, approved_reporting, carol_client):
+        response = carol_client.post(
+            url("oauth_clients:external_revoke", approved_reporting), **HTMX
+        )
         assert response.status_code == 200
         assert response["HX-Trigger"] == "clients-changed"
-        assert globex_config(approved) is None
+        assert globex_config(approved_reporting) is None
 
     def test_after_revoking_the_admin_is_asked_to_approve_again(
-        self, approved, carol_client, tenant_b
+        self, approved_reporting, carol_client, tenant_b
     ):
-        carol_client.post(url("oauth_clients:external_revoke", approved))
+        carol_client.post(url("oauth_clients:external_revoke", approved_reporting))
         page = carol_client.get(
             "/oauth/authorize",
             {
                 "response_type": "code",
-                "client_id": approved.client_id,
+                "client_id": approved_reporting.client_id,
                 "redirect_uri": "https://reports.example.com/cb",
                 "scope": "user_default",
                 "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
@@ -562,18 +556,21 @@ class TestRevoke:
         assert "Approve for Globex" in page.content.decode()
 
     def test_a_client_deleted_by_its_owner_is_removed(
-        self, approved, carol_client, carol, tenant_a, alice
+        self, approved_reporting, carol_client, carol, tenant_a, alice
     ):
-        delete_clients(tenant_a, [approved.pk], actor=alice)
-        page = carol_client.get(url("oauth_clients:external_revoke", approved))
+        delete_clients(tenant_a, [approved_reporting.pk], actor=alice)
+        page = carol_client.get(url("oauth_clients:external_revoke", approved_reporting))
         assert page.status_code == 200
         html = page.content.decode()
         assert "Remove: Reporting app" in html
         assert "Its owner deleted this client." in html
-        response = carol_client.post(url("oauth_clients:external_revoke", approved))
+        response = carol_client.post(url("oauth_clients:external_revoke", approved_reporting))
         assert response.status_code == 302
-        assert globex_config(approved) is None
-        assert f'id="external-{approved.pk}"' not in carol_client.get(LIST_URL).content.decode()
+        assert globex_config(approved_reporting) is None
+        assert (
+            f'id="external-{approved_reporting.pk}"'
+            not in carol_client.get(LIST_URL).content.decode()
+        )
 
 
 # --- Who may use the external URLs ----------------------------------------------------------------
@@ -581,9 +578,9 @@ class TestRevoke:
 
 class TestAccess:
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
-    def test_anonymous_is_sent_to_sign_in(self, approved, globex_anon, name, methods):
+    def test_anonymous_is_sent_to_sign_in(self, approved_reporting, globex_anon, name, methods):
         before = state()
-        target = url(name, approved)
+        target = url(name, approved_reporting)
         for method in methods - {"HEAD"}:
             response = call(globex_anon, method, target, {"consent_method": "trusted"})
             assert response.status_code == 302, method
@@ -592,21 +589,25 @@ class TestAccess:
 
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
     def test_htmx_anonymous_is_sent_to_sign_in_as_a_whole_page(
-        self, approved, globex_anon, name, methods
+        self, approved_reporting, globex_anon, name, methods
     ):
-        response = globex_anon.get(url(name, approved), **HTMX)
+        response = globex_anon.get(url(name, approved_reporting), **HTMX)
         assert response["HX-Redirect"].startswith("/login/?next=")
 
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
-    def test_a_member_gets_403_and_changes_nothing(self, approved, dave_client, name, methods):
+    def test_a_member_gets_403_and_changes_nothing(
+        self, approved_reporting, dave_client, name, methods
+    ):
         before = state()
         for method in methods:
-            response = call(dave_client, method, url(name, approved), {"consent_method": "trusted"})
+            response = call(
+                dave_client, method, url(name, approved_reporting), {"consent_method": "trusted"}
+            )
             assert response.status_code == 403, method
         assert state() == before
 
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
-    def test_an_unknown_client_id_is_404(self, approved, carol_client, name, methods):
+    def test_an_unknown_client_id_is_404(self, approved_reporting, carol_client, name, methods):
         for method in methods:
             assert call(carol_client, method, url(name, "0" * 32)).status_code == 404, method
 
@@ -638,54 +639,58 @@ class TestAccess:
 
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
     def test_the_owners_own_client_is_not_external_there(
-        self, approved, alice_client, name, methods
+        self, approved_reporting, alice_client, name, methods
     ):
         before = state()
         for method in methods:
             response = call(
-                alice_client, method, url(name, approved), {"consent_method": "trusted"}
+                alice_client, method, url(name, approved_reporting), {"consent_method": "trusted"}
             )
             assert response.status_code == 404, method
         assert state() == before
 
     @pytest.mark.parametrize("name,methods", EXTERNAL_URLS)
-    def test_other_methods_are_405(self, approved, carol_client, name, methods):
+    def test_other_methods_are_405(self, approved_reporting, carol_client, name, methods):
         before = state()
         for method in sorted(ALL_METHODS - methods):
-            assert call(carol_client, method, url(name, approved)).status_code == 405, method
+            assert call(carol_client, method, url(name, approved_reporting)).status_code == 405, (
+                method
+            )
         assert state() == before
 
     @pytest.mark.parametrize("name", [name for name, methods in EXTERNAL_URLS if "POST" in methods])
-    def test_post_without_csrf_token_is_refused(self, approved, carol, tenant_b, name):
+    def test_post_without_csrf_token_is_refused(self, approved_reporting, carol, tenant_b, name):
         http = client_for(tenant_b, carol, enforce_csrf_checks=True)
         before = state()
-        response = http.post(url(name, approved), {"consent_method": "trusted"})
+        response = http.post(url(name, approved_reporting), {"consent_method": "trusted"})
         assert response.status_code == 403
         assert state() == before
 
     @pytest.mark.parametrize("name,methods", OWNER_URLS.items())
     def test_the_owners_actions_are_404_at_the_approving_tenant(
-        self, approved, carol_client, name, methods
+        self, approved_reporting, carol_client, name, methods
     ):
         before = state()
-        target = url(name, approved)
+        target = url(name, approved_reporting)
         for method in methods:
             response = call(carol_client, method, target, {"name": "Hijacked", "confirm": "yes"})
             assert response.status_code == 404, method
         assert state() == before
 
-    def test_a_secret_of_the_external_client_cannot_be_deleted_there(self, approved, carol_client):
-        hint = approved.secrets.get().hint
-        target = reverse("oauth_clients:secret_delete", args=[approved.client_id, hint])
+    def test_a_secret_of_the_external_client_cannot_be_deleted_there(
+        self, approved_reporting, carol_client
+    ):
+        hint = approved_reporting.secrets.get().hint
+        target = reverse("oauth_clients:secret_delete", args=[approved_reporting.client_id, hint])
         assert carol_client.get(target).status_code == 404
         assert carol_client.post(target).status_code == 404
-        assert approved.secrets.filter(hint=hint).exists()
+        assert approved_reporting.secrets.filter(hint=hint).exists()
 
-    def test_bulk_delete_at_the_approving_tenant_ignores_it(self, approved, carol_client):
+    def test_bulk_delete_at_the_approving_tenant_ignores_it(self, approved_reporting, carol_client):
         before = state()
         carol_client.post(
-            reverse("oauth_clients:bulk_delete"), {"ids": [approved.pk], "confirm": "yes"}
+            reverse("oauth_clients:bulk_delete"), {"ids": [approved_reporting.pk], "confirm": "yes"}
         )
-        approved.refresh_from_db()
-        assert not approved.is_deleted
+        approved_reporting.refresh_from_db()
+        assert not approved_reporting.is_deleted
         assert state() == before

@@ -11,7 +11,6 @@ pointing at a local listener that accepts connections and never answers (a
 cache host that drops packets) and checks that every answer comes quickly.
 """
 
-import base64
 import json
 import os
 import socket
@@ -32,9 +31,17 @@ from consent.models import ConsentGrant
 from oauth_clients.models import ConnectionConfig
 from oauth_clients.services import publish_client
 from tests.broken_cache import BROKEN_CACHES, BrokenCache
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, basic, get_code, pkce_pair, redeem
+from tests.flows import (
+    REDIRECT,
+    Registered,
+    authorize_params,
+    basic,
+    client_for,
+    get_code,
+    pkce_pair,
+    redeem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -45,22 +52,6 @@ LOGIN = "/login/"
 def cache_down(settings):
     settings.CACHES = BROKEN_CACHES
     BrokenCache.calls = 0
-
-
-@pytest.fixture
-def m2m(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a, actor=alice, name="Nightly sync", machine_to_machine=True
-    )
-    return Registered(client, secret)
-
-
-@pytest.fixture
-def web(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a, actor=alice, name="Web app", redirect_uris=[REDIRECT], consent_method="trusted"
-    )
-    return Registered(client, secret)
 
 
 def test_sign_in_works(tenant_a, alice):
@@ -93,7 +84,7 @@ def test_the_code_exchange_works(tenant_a, alice_client, web):
 
 @pytest.mark.parametrize("path", ["/oauth/token", "/oauth/revoke", "/oauth/introspect"])
 def test_a_wrong_secret_is_still_a_401(tenant_a, m2m, path):
-    wrong = "Basic " + base64.b64encode(f"{m2m.client_id}:wrong".encode()).decode()
+    wrong = basic(m2m, secret="wrong")
     data = {"grant_type": "client_credentials", "token": "x"}
     for _ in range(30):
         response = client_for(tenant_a).post(path, data, HTTP_AUTHORIZATION=wrong)
@@ -106,15 +97,7 @@ def test_a_consent_answer_works(tenant_a, alice, alice_client):
         tenant_a, actor=alice, name="Asks first", redirect_uris=[REDIRECT]
     )
     _verifier, challenge = pkce_pair()
-    query = {
-        "response_type": "code",
-        "client_id": asks.client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    query = authorize_params(Registered(asks, _secret), challenge)
     assert alice_client.get("/oauth/authorize?" + urlencode(query)).status_code == 200
     response = alice_client.post("/oauth/authorize", {**query, "allow": "Authorize"})
     assert response.status_code == 302
@@ -128,15 +111,7 @@ def test_an_approval_answer_works(tenant_a, tenant_b, alice, alice_client, carol
     )
     publish_client(shared, actor=carol)
     _verifier, challenge = pkce_pair()
-    query = {
-        "response_type": "code",
-        "client_id": shared.client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    query = authorize_params(Registered(shared, _secret), challenge)
     response = alice_client.post("/oauth/authorize", {**query, "tenant_approval": "approve"})
     assert response.status_code in (200, 302), response.status_code
     assert ConnectionConfig.objects.get(client=shared, tenant=tenant_a).approved_at is not None

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from oauth_clients.models import AccessToken, AuthorizationCode, RefreshToken
 from tenants.models import AuditEvent
-from tests.security.conftest import (
+from tests.flows import (
     LOOPBACK_REDIRECT,
     NATIVE_REDIRECT,
+    OFFLINE,
     REDIRECT,
     assert_invalid_token,
     assert_oauth_error,
@@ -31,8 +32,6 @@ from tests.security.conftest import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-OFFLINE = "user_default offline_access"
 
 
 def assert_unused(code: str) -> None:

@@ -11,51 +11,29 @@ import pytest
 
 from consent.models import ConsentGrant
 from oauth_clients.models import AuthorizationCode, ConnectionConfig
-from oauth_clients.services import publish_client
 from tenants.models import AuditEvent, Membership
 from tests.factories import MembershipFactory
-from tests.security.conftest import (
+from tests.flows import (
     AUTHORIZE,
     CONSENT_HEADING,
     Browser,
     assert_error_page,
-    assert_unchanged,
     authorize,
     authorize_params,
     client_redirect,
-    db_state,
     error_redirect,
     hidden_fields,
+    is_approval_page,
     login_redirect,
-    make_client,
     pkce_pair,
     redeem,
     users_me,
 )
+from tests.security.conftest import assert_unchanged, db_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ALLOW = {"allow": "Authorize"}
-
-
-@pytest.fixture
-def reports(tenant_a, alice):
-    """A client of acme whose consent method is *required*: it shows the consent page."""
-    return make_client(
-        tenant_a,
-        alice,
-        name="Quarterly reports",
-        consent_method="required",
-        allowed_scopes=["user_default", "offline_access"],
-    )
-
-
-@pytest.fixture
-def published(web, alice):
-    """Acme's client, trusted at acme (no consent page there), published in the region."""
-    publish_client(web.client, actor=alice)
-    web.client.refresh_from_db()
-    return web
 
 
 def consent_page(agent: Browser, registered, **extra) -> tuple[dict, str]:
@@ -67,10 +45,6 @@ def consent_page(agent: Browser, registered, **extra) -> tuple[dict, str]:
     fields = hidden_fields(page.text)
     assert fields.get("csrfmiddlewaretoken")
     return fields, verifier
-
-
-def is_approval_page(response) -> bool:
-    return response.status_code == 200 and 'name="tenant_approval"' in response.text
 
 
 def no_code_and_no_record() -> None:

@@ -13,7 +13,6 @@ The limits are lowered with the ``settings`` fixture; the cache is cleared
 around every test (tests/conftest.py).
 """
 
-import base64
 import time
 from urllib.parse import urlencode
 
@@ -24,24 +23,22 @@ from django.urls import reverse
 
 from consent.models import ConsentGrant
 from oauth_clients.models import AccessToken, AuthorizationCode, ConnectionConfig
-from oauth_clients.revocation import revocations
 from oauth_clients.services import publish_client
-from tests.conftest import client_for
 from tests.factories import MembershipFactory, UserFactory, create_oauth_client
-from tests.oauth.conftest import Registered, basic, get_code, pkce_pair
+from tests.flows import (
+    REDIRECT,
+    Registered,
+    authorize_params,
+    basic,
+    client_for,
+    get_code,
+    pkce_pair,
+)
 
 pytestmark = pytest.mark.django_db
 
 LOGIN_URL = reverse("tenants:login")
-REDIRECT = "https://app.example.com/callback"
 CLIENT_AUTH_ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    revocations.clear()
-    yield
-    revocations.clear()
 
 
 @pytest.fixture
@@ -362,19 +359,6 @@ STRANGERS_TRIES = 25
 
 
 @pytest.fixture
-def api(tenant_a):
-    return client_for(tenant_a)
-
-
-@pytest.fixture
-def m2m(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a, actor=alice, name="Nightly sync", machine_to_machine=True
-    )
-    return Registered(client, secret)
-
-
-@pytest.fixture
 def other(tenant_a, alice) -> Registered:
     client, secret = create_oauth_client(
         tenant_a, actor=alice, name="Other app", machine_to_machine=True
@@ -382,25 +366,24 @@ def other(tenant_a, alice) -> Registered:
     return Registered(client, secret)
 
 
-def wrong_secret(registered: Registered) -> tuple[str, str]:
-    return registered.client_id, "0" * 72
-
-
-def basic_header(client_id: str, secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+def wrong_secret(registered: Registered) -> Registered:
+    return Registered(registered.client, "0" * 72)
 
 
 def authenticate(api, path: str, credentials, address: str = "10.0.0.1"):
     """One request at ``path`` authenticating with HTTP Basic as ``credentials``:
     a ``Registered`` client or a ``(client_id, secret)`` pair."""
     if isinstance(credentials, Registered):
-        credentials = (credentials.client_id, credentials.secret)
+        authorization = basic(credentials)
+    else:
+        client_id, secret = credentials
+        authorization = basic(client_id=client_id, secret=secret)
     data = {
         "/oauth/token": {"grant_type": "client_credentials"},
         "/oauth/revoke": {"token": "not-a-token"},
         "/oauth/introspect": {"token": "not-a-token"},
     }[path]
-    return api.post(path, data, HTTP_AUTHORIZATION=basic_header(*credentials), REMOTE_ADDR=address)
+    return api.post(path, data, HTTP_AUTHORIZATION=authorization, REMOTE_ADDR=address)
 
 
 def assert_too_many(response) -> dict:
@@ -543,7 +526,7 @@ def test_code_redemption_and_refresh_go_on_past_the_limit(
     wrong = api.post(
         "/oauth/token",
         exchange,
-        HTTP_AUTHORIZATION=basic_header(*wrong_secret(web)),
+        HTTP_AUTHORIZATION=basic(wrong_secret(web)),
         REMOTE_ADDR=STRANGER,
     )
     assert_too_many(wrong)
@@ -587,18 +570,6 @@ def test_a_client_id_hidden_in_an_odd_basic_header_is_counted_alike(api, m2m, li
 # --- Consent and approval answers -----------------------------------------------------------------
 
 
-def authorize_query(client, challenge: str) -> dict:
-    return {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": REDIRECT,
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-
-
 @pytest.fixture
 def asks(tenant_a, alice):
     client, _secret = create_oauth_client(
@@ -613,7 +584,7 @@ def asks(tenant_a, alice):
 
 def answer(http, client, allow: bool = True):
     _verifier, challenge = pkce_pair()
-    data = authorize_query(client, challenge)
+    data = authorize_params(Registered(client, None), challenge)
     if allow:
         data["allow"] = "Authorize"
     return http.post("/oauth/authorize", data)
@@ -640,7 +611,7 @@ class TestConsentAnswers:
         for _ in range(10):
             _verifier, challenge = pkce_pair()
             page = alice_client.get(
-                "/oauth/authorize?" + urlencode(authorize_query(asks, challenge))
+                "/oauth/authorize?" + urlencode(authorize_params(Registered(asks, None), challenge))
             )
             assert page.status_code == 200
         assert answer(alice_client, asks).status_code == 302
@@ -662,13 +633,16 @@ class TestConsentAnswers:
             _verifier, challenge = pkce_pair()
             response = alice_client.post(
                 "/oauth/authorize",
-                {**authorize_query(shared, challenge), "tenant_approval": "deny"},
+                {
+                    **authorize_params(Registered(shared, None), challenge),
+                    "tenant_approval": "deny",
+                },
             )
             assert response.status_code == 302
         _verifier, challenge = pkce_pair()
         response = alice_client.post(
             "/oauth/authorize",
-            {**authorize_query(shared, challenge), "tenant_approval": "approve"},
+            {**authorize_params(Registered(shared, None), challenge), "tenant_approval": "approve"},
         )
         assert response.status_code == 429
         assert retry_after(response) == 60
@@ -753,7 +727,7 @@ def test_client_authentication_behind_a_proxy_counts_the_sender(api, m2m, limits
         return api.post(
             "/oauth/token",
             {"grant_type": "client_credentials"},
-            HTTP_AUTHORIZATION=basic_header(*wrong_secret(m2m)),
+            HTTP_AUTHORIZATION=basic(wrong_secret(m2m)),
             REMOTE_ADDR=PROXY,
             HTTP_X_FORWARDED_FOR=sender,
         )

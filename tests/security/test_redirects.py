@@ -16,7 +16,7 @@ import pytest
 
 from oauth_clients.models import AuthorizationCode
 from oauth_clients.services import delete_clients, publish_client
-from tests.security.conftest import (
+from tests.flows import (
     AUTHORIZE,
     ERROR_PAGE_HEADING,
     LOOPBACK_REDIRECT,
@@ -25,7 +25,7 @@ from tests.security.conftest import (
     Browser,
     assert_error_page,
     authorize,
-    authorize_path,
+    authorize_url,
     client_redirect,
     error_redirect,
     form_token,
@@ -235,7 +235,7 @@ def test_an_anonymous_user_with_a_foreign_redirect_url_is_refused_before_signing
 ):
     anonymous = browser(tenant_a)
     _verifier, challenge = pkce_pair()
-    path = authorize_path(web.at("https://evil.test/callback"), challenge)
+    path = authorize_url(web.at("https://evil.test/callback"), challenge)
     assert_error_page(anonymous.get(path))
     assert AuthorizationCode.objects.count() == 0
 
@@ -440,22 +440,22 @@ def test_the_region_picker_refuses_an_unknown_client_or_url_without_redirecting(
     publish_client(web.client, actor=alice)
     _verifier, challenge = pkce_pair()
     cases = [
-        authorize_path(web, challenge, client_id="0" * 32),
-        authorize_path(web.at("https://evil.test/callback"), challenge),
-        authorize_path(web.at("https://app.example.com@evil.test/callback"), challenge),
-        authorize_path(web.at("http://localhost:80@evil.test/cb"), challenge),
+        authorize_url(web, challenge, client_id="0" * 32),
+        authorize_url(web.at("https://evil.test/callback"), challenge),
+        authorize_url(web.at("https://app.example.com@evil.test/callback"), challenge),
+        authorize_url(web.at("http://localhost:80@evil.test/cb"), challenge),
     ]
     for path in cases:
         for response in (region.get(path), region.post(path, {"hostname": "acme"})):
             assert response.status_code in {400, 403}, (path, response.status_code)
             assert "Location" not in response.headers, path
     # The valid request gets the picker page (the counterpart).
-    assert region.get(authorize_path(web, challenge)).status_code == 200
+    assert region.get(authorize_url(web, challenge)).status_code == 200
 
 
 def test_the_region_picker_does_not_know_an_unpublished_client(region, web):
     _verifier, challenge = pkce_pair()
-    response = region.get(authorize_path(web, challenge))
+    response = region.get(authorize_url(web, challenge))
     assert response.status_code == 400
     assert "Location" not in response.headers
 
@@ -463,7 +463,7 @@ def test_the_region_picker_does_not_know_an_unpublished_client(region, web):
 def test_the_region_picker_sends_only_to_a_tenant_of_the_platform(region, web, alice, tenant_a):
     publish_client(web.client, actor=alice)
     _verifier, challenge = pkce_pair()
-    path = authorize_path(web, challenge)
+    path = authorize_url(web, challenge)
     page = region.get(path)
     token = form_token(page.text)
     for hostname in ["evil.test", "acme.eu.localhost.evil.test", "https://evil.test/", "nosuch"]:

@@ -10,7 +10,6 @@
   limit; parallel bulk deletes of the same clients both succeed.
 """
 
-import base64
 import hashlib
 import http.client
 import json
@@ -46,22 +45,13 @@ from oauth_clients.models import (
     RefreshToken,
     RevokedToken,
 )
-from oauth_clients.revocation import revocations
 from tenants.models import AuditEvent, Tenant, User
-from tests.conftest import client_for, sign_in
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic, get_code, redeem
+from tests.flows import REDIRECT, basic, client_for, get_code, redeem, sign_in
+from tests.jwts import jti_of
 
 LIST_URL = reverse("oauth_clients:list")
 CONSOLE_URL = reverse("tenants:console")
-REDIRECT = "https://app.example.com/callback"
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    revocations.clear()
-    yield
-    revocations.clear()
 
 
 # --- handler500: 503 on a database outage, 500 otherwise -----------------------------------------
@@ -91,14 +81,6 @@ def outage():
         return connection.execute_wrapper(wrapper)
 
     return start
-
-
-@pytest.fixture
-def m2m(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a, actor=alice, name="Nightly sync", machine_to_machine=True
-    )
-    return Registered(client, secret)
 
 
 @pytest.fixture
@@ -289,19 +271,6 @@ def purge() -> str:
     return out.getvalue()
 
 
-@pytest.fixture
-def web(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a,
-        actor=alice,
-        name="Web app",
-        redirect_uris=[REDIRECT],
-        allowed_scopes=["user_default", "offline_access", "openid"],
-        consent_method="trusted",
-    )
-    return Registered(client, secret)
-
-
 def issue_refreshable(http, api, web) -> RefreshToken:
     """A code redeemed for an access and a refresh token; the row, its plaintext attached."""
     code, verifier = get_code(http, web, scope="user_default offline_access")
@@ -318,9 +287,7 @@ def client_credentials_token(api, m2m) -> AccessToken:
         "/oauth/token", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=basic(m2m)
     )
     assert response.status_code == 200
-    payload = response.json()["access_token"].split(".")[1]
-    jti = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
-    return AccessToken.objects.get(jti=jti)
+    return AccessToken.objects.get(jti=jti_of(response.json()["access_token"]))
 
 
 def refresh_lifetime() -> timedelta:
@@ -541,7 +508,7 @@ def test_parallel_secret_generations_never_pass_the_limit(tenant_a, alice, free)
     assert generated == limit
 
 
-class Browser:
+class ConsoleSession:
     """A signed-in console session spoken to over HTTP, as a browser with htmx does."""
 
     def __init__(self, live_server, tenant: Tenant, user):
@@ -591,7 +558,7 @@ class Browser:
 @pytest.mark.django_db(transaction=True)
 def test_parallel_console_secret_generations_never_pass_the_limit(live_server, tenant_a, alice):
     client = near_the_limit(tenant_a, alice, free=1)
-    browser = Browser(live_server, tenant_a, alice)
+    browser = ConsoleSession(live_server, tenant_a, alice)
     url = reverse("oauth_clients:secret_generate", args=[client.client_id])
 
     results = run_together(
@@ -625,7 +592,10 @@ def test_parallel_bulk_deletes_of_the_same_clients_both_succeed(live_server, ten
     jtis = set(AccessToken.objects.values_list("jti", flat=True))
     assert len(jtis) == 3
     keeper, _secret = create_oauth_client(tenant_a, actor=alice, name="Keeper")
-    first, second = Browser(live_server, tenant_a, alice), Browser(live_server, tenant_a, alice)
+    first, second = (
+        ConsoleSession(live_server, tenant_a, alice),
+        ConsoleSession(live_server, tenant_a, alice),
+    )
     data = {"ids": [c.pk for c in doomed], "confirm": "yes"}
     url = reverse("oauth_clients:bulk_delete")
 

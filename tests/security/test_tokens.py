@@ -9,7 +9,6 @@ Access tokens are RS256 JWTs that only the platform's key makes valid, for
 one tenant, until they expire.
 """
 
-import base64
 import json
 import time
 
@@ -21,27 +20,26 @@ from oauth_clients.keys import generate_private_key_pem, kid, signing_key
 from oauth_clients.models import AccessToken, RefreshToken
 from tenants.models import AuditEvent, Membership
 from tests.factories import MembershipFactory
-from tests.security.conftest import (
+from tests.flows import (
     INTROSPECT,
     ME,
+    OFFLINE,
     REVOKE,
     TOKEN,
     USERINFO,
     assert_invalid_token,
     assert_oauth_error,
-    assert_unchanged,
     basic,
-    db_state,
     introspect,
-    issue_tokens,
+    issue,
     refresh,
     revoke,
     users_me,
 )
+from tests.jwts import b64url, decode_segment, encode_segment
+from tests.security.conftest import assert_unchanged, db_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-OFFLINE = "user_default offline_access"
 
 
 def family_of(refresh_token_row_filter) -> str:
@@ -64,7 +62,7 @@ def live_in_family(family) -> tuple[int, int]:
 def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
     alice_browser, acme, web, tenant_a
 ):
-    first = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    first = issue(alice_browser, acme, web, scope=OFFLINE)
     family = AccessToken.objects.get().token_family
     rotated = refresh(acme, web, first["refresh_token"])
     assert rotated.status_code == 200, rotated.text
@@ -87,8 +85,8 @@ def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(
 
 
 def test_reuse_revokes_that_family_only(alice_browser, acme, web):
-    stolen = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
-    other = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    stolen = issue(alice_browser, acme, web, scope=OFFLINE)
+    other = issue(alice_browser, acme, web, scope=OFFLINE)
     assert refresh(acme, web, stolen["refresh_token"]).status_code == 200
     assert_oauth_error(refresh(acme, web, stolen["refresh_token"]), 400, "invalid_grant")
     assert users_me(acme, other["access_token"]).status_code == 200
@@ -96,7 +94,7 @@ def test_reuse_revokes_that_family_only(alice_browser, acme, web):
 
 
 def test_a_public_clients_reused_refresh_token_revokes_its_family(alice_browser, acme, spa):
-    first = issue_tokens(alice_browser, acme, spa, scope=OFFLINE)
+    first = issue(alice_browser, acme, spa, scope=OFFLINE)
     second = refresh(acme, spa, first["refresh_token"]).json()
     assert_oauth_error(refresh(acme, spa, first["refresh_token"]), 400, "invalid_grant")
     assert_oauth_error(refresh(acme, spa, second["refresh_token"]), 400, "invalid_grant")
@@ -109,7 +107,7 @@ def test_a_public_clients_reused_refresh_token_revokes_its_family(alice_browser,
 def test_a_refresh_token_is_refused_with_another_clients_credentials(
     alice_browser, acme, web, other_web, spa, globex_web
 ):
-    tokens = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    tokens = issue(alice_browser, acme, web, scope=OFFLINE)
     before = db_state()
     # Another confidential client of the tenant, authenticating correctly.
     assert_oauth_error(refresh(acme, other_web, tokens["refresh_token"]), 400, "invalid_grant")
@@ -136,7 +134,7 @@ def test_a_refresh_token_is_refused_with_another_clients_credentials(
 def test_revocation_by_another_client_has_no_effect(
     alice_browser, acme, globex, web, other_web, spa, globex_web
 ):
-    tokens = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    tokens = issue(alice_browser, acme, web, scope=OFFLINE)
     before = db_state()
     for token in (tokens["access_token"], tokens["refresh_token"]):
         for hint in ("access_token", "refresh_token"):
@@ -155,8 +153,8 @@ def test_revocation_by_another_client_has_no_effect(
 
 
 def test_a_bearer_token_revokes_itself_only(alice_browser, bob_browser, acme, web):
-    alices = issue_tokens(alice_browser, acme, web)
-    bobs = issue_tokens(bob_browser, acme, web)
+    alices = issue(alice_browser, acme, web, scope="user_default")
+    bobs = issue(bob_browser, acme, web, scope="user_default")
     before = db_state()
     # Alice's token as the bearer, Bob's in the body: no client credentials, no effect.
     response = acme.post(
@@ -185,7 +183,7 @@ def test_a_bearer_token_revokes_itself_only(alice_browser, bob_browser, acme, we
 def test_introspection_tells_only_the_tokens_own_client_at_its_own_tenant(
     alice_browser, acme, globex, web, other_web, globex_web
 ):
-    tokens = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    tokens = issue(alice_browser, acme, web, scope=OFFLINE)
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert introspect(acme, web, token).json()["active"] is True
         # Another client of the same tenant.
@@ -209,7 +207,7 @@ def test_a_token_of_one_tenant_is_refused_by_another_tenants_api(
 ):
     # Alice is a member at globex too: only the tenant of the token differs.
     MembershipFactory(user=alice, tenant=tenant_b, role=Membership.Role.ADMIN)
-    tokens = issue_tokens(alice_browser, acme, web, scope="user_default openid")
+    tokens = issue(alice_browser, acme, web, scope="user_default openid")
     access = tokens["access_token"]
     before = db_state()
     assert_invalid_token(users_me(globex, access))
@@ -225,24 +223,13 @@ def test_a_token_of_one_tenant_is_refused_by_another_tenants_api(
 # --- Forged and tampered JWTs --------------------------------------------------------------------
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_json(value: dict) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
-
-
 def parts_of(token: str) -> tuple[dict, dict, str]:
     header, payload, signature = token.split(".")
-
-    def decode(segment):
-        return json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
-
-    return decode(header), decode(payload), signature
+    return decode_segment(header), decode_segment(payload), signature
 
 
 def rs256(claims: dict, pem: str, **header) -> str:
+    """Like ``tests.jwts.sign``, but a None header value stays in the header (as null)."""
     protected = {"alg": "RS256", "typ": "at+jwt", "kid": kid(pem), **header}
     token = jws.JWS(json.dumps(claims, separators=(",", ":")))
     token.add_signature(signing_key(pem), alg="RS256", protected=protected)
@@ -266,7 +253,7 @@ def forgeries(token: str, *, tenant_b, bob_subject: str) -> dict[str, str]:
 
     def resigned_payload(**changes) -> str:
         """The original header and signature over a changed payload."""
-        return f"{b64url_json(header)}.{b64url_json({**claims, **changes})}.{signature}"
+        return f"{encode_segment(header)}.{encode_segment({**claims, **changes})}.{signature}"
 
     return {
         "payload: another subject": resigned_payload(sub=bob_subject),
@@ -275,10 +262,10 @@ def forgeries(token: str, *, tenant_b, bob_subject: str) -> dict[str, str]:
         "payload: another tenant": resigned_payload(**elsewhere),
         "signature: cut": token.rsplit(".", 1)[0] + ".",
         "signature: flipped": token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB"),
-        "alg none": f"{b64url_json({**header, 'alg': 'none'})}.{b64url_json(claims)}.",
-        "alg None": f"{b64url_json({**header, 'alg': 'None'})}.{b64url_json(claims)}.",
+        "alg none": f"{encode_segment({**header, 'alg': 'none'})}.{encode_segment(claims)}.",
+        "alg None": f"{encode_segment({**header, 'alg': 'None'})}.{encode_segment(claims)}.",
         "alg none, no kid": (
-            f"{b64url_json({'alg': 'none', 'typ': 'at+jwt'})}.{b64url_json(claims)}."
+            f"{encode_segment({'alg': 'none', 'typ': 'at+jwt'})}.{encode_segment(claims)}."
         ),
         "HS256 keyed with the public key": hs256.serialize(compact=True),
         "another key, our kid": rs256(claims, theirs, kid=header["kid"]),
@@ -316,7 +303,7 @@ def forgeries(token: str, *, tenant_b, bob_subject: str) -> dict[str, str]:
 
 def test_a_genuine_token_re_signed_with_our_key_still_works(alice_browser, acme, web):
     # The counterpart of the forgeries: the harness signs like the server.
-    token = issue_tokens(alice_browser, acme, web)["access_token"]
+    token = issue(alice_browser, acme, web, scope="user_default")["access_token"]
     header, claims, _signature = parts_of(token)
     resigned = rs256({**claims, "jti": claims["jti"] + "x"}, settings.SIGNING_KEY_PEM)
     assert users_me(acme, resigned).status_code == 200
@@ -325,7 +312,7 @@ def test_a_genuine_token_re_signed_with_our_key_still_works(alice_browser, acme,
 def test_forged_and_tampered_tokens_are_refused_by_api_userinfo_and_introspection(
     alice_browser, acme, web, tenant_a, tenant_b, bob
 ):
-    token = issue_tokens(alice_browser, acme, web, scope="user_default openid")["access_token"]
+    token = issue(alice_browser, acme, web, scope="user_default openid")["access_token"]
     bob_subject = str(Membership.objects.get(user=bob, tenant=tenant_a).subject)
     before = db_state()
     problems = {}
@@ -348,7 +335,7 @@ def test_forged_and_tampered_tokens_are_refused_by_api_userinfo_and_introspectio
 
 
 def test_an_id_token_is_no_access_token(alice_browser, acme, web):
-    tokens = issue_tokens(alice_browser, acme, web, scope="user_default openid")
+    tokens = issue(alice_browser, acme, web, scope="user_default openid")
     assert tokens.get("id_token")
     assert_invalid_token(users_me(acme, tokens["id_token"]))
     assert introspect(acme, web, tokens["id_token"]).json() == {"active": False}
@@ -357,24 +344,24 @@ def test_an_id_token_is_no_access_token(alice_browser, acme, web):
 def test_a_refresh_token_is_no_access_token_and_an_access_token_no_refresh_token(
     alice_browser, acme, web
 ):
-    tokens = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    tokens = issue(alice_browser, acme, web, scope=OFFLINE)
     assert_invalid_token(users_me(acme, tokens["refresh_token"]))
     assert_oauth_error(refresh(acme, web, tokens["access_token"]), 400, "invalid_grant")
 
 
 def test_an_access_token_is_not_taken_from_the_query_or_the_body(alice_browser, acme, web):
-    access = issue_tokens(alice_browser, acme, web)["access_token"]
+    access = issue(alice_browser, acme, web, scope="user_default")["access_token"]
     assert acme.get(f"{ME}?access_token={access}").status_code == 401
     assert acme.post(USERINFO, {"access_token": access}).status_code == 401
     assert acme.get(ME, headers={"Authorization": f"Basic {access}"}).status_code == 401
 
 
 def test_a_revoked_access_token_is_refused_at_once(alice_browser, acme, web):
-    access = issue_tokens(alice_browser, acme, web)["access_token"]
+    access = issue(alice_browser, acme, web, scope="user_default")["access_token"]
     assert users_me(acme, access).status_code == 200
     assert revoke(acme, web, access).status_code == 200
     assert_invalid_token(users_me(acme, access))
     assert introspect(acme, web, access).json() == {"active": False}
     assert acme.post(
-        INTROSPECT, {"token": access}, headers=basic(web.client_id, web.secret)
+        INTROSPECT, {"token": access}, headers={"Authorization": basic(web)}
     ).json() == {"active": False}

@@ -38,12 +38,20 @@ from oauth_clients.models import (
     ConnectionConfig,
     OAuthClient,
 )
-from oauth_clients.revocation import revocations
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import AuditEvent, Membership
-from tests.conftest import client_for
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic, get_code, pkce_pair, redeem
+from tests.factories import client_form_data, create_oauth_client
+from tests.flows import (
+    REDIRECT,
+    Registered,
+    authorize_params,
+    authorize_url,
+    basic,
+    client_for,
+    get_code,
+    pkce_pair,
+    redeem,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,35 +63,10 @@ LOGOUT_URL = reverse("tenants:logout")
 CONSOLE_URL = reverse("tenants:console")
 ACCOUNT_APPS_URL = reverse("consent:account_apps")
 HTMX = {"HTTP_HX_REQUEST": "true"}
-REDIRECT = "https://app.example.com/callback"
-
-
-@pytest.fixture(autouse=True)
-def fresh_revocation_list():
-    revocations.clear()
-    yield
-    revocations.clear()
 
 
 def url(name: str, client: OAuthClient, *args) -> str:
     return reverse(f"oauth_clients:{name}", args=[client.client_id, *args])
-
-
-def client_form(**overrides) -> dict:
-    data = {
-        "intent": "save",
-        "name": "Reporting app",
-        "description": "Monthly reports",
-        "app_type": "web",
-        "redirect_uris": [REDIRECT],
-        "new_redirect_uri": "",
-        "allowed_origins": [],
-        "new_allowed_origin": "",
-        "allowed_scopes": ["user_default"],
-        "consent_method": "required",
-    }
-    data.update(overrides)
-    return data
 
 
 def db_state() -> dict:
@@ -149,12 +132,12 @@ def external_config(w: World) -> ConnectionConfig | None:
 POSTS = {
     "create": Post(
         lambda w: CREATE_URL,
-        lambda w: client_form(name="Probe"),
+        lambda w: client_form_data(name="Probe"),
         lambda w, http: OAuthClient.objects.filter(name="Probe").exists(),
     ),
     "edit": Post(
         lambda w: url("edit", w.own),
-        lambda w: client_form(name="Renamed"),
+        lambda w: client_form_data(name="Renamed"),
         lambda w, http: OAuthClient.objects.get(pk=w.own.pk).name == "Renamed",
     ),
     "secret_generate": Post(
@@ -273,15 +256,7 @@ def test_the_consent_answer_without_the_csrf_token_is_refused(tenant_a, alice):
     )
     http = client_for(tenant_a, alice, enforce_csrf_checks=True)
     _verifier, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": "https://app.example.com/callback",
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
+    params = authorize_params(Registered(client, None), challenge)
     page = http.get("/oauth/authorize?" + urlencode(params))
     assert page.status_code == 200
     response = http.post("/oauth/authorize", {**params, "allow": "Authorize"})
@@ -304,17 +279,7 @@ def csp_directives(header: str) -> dict[str, list[str]]:
 
 def consent_page_url(client: OAuthClient) -> str:
     _verifier, challenge = pkce_pair()
-    return "/oauth/authorize?" + urlencode(
-        {
-            "response_type": "code",
-            "client_id": client.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "user_default",
-            "state": "xyz",
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        }
-    )
+    return authorize_url(Registered(client, None), challenge)
 
 
 @pytest.fixture
@@ -507,7 +472,7 @@ def create_and_use_a_client(alice_client, tenant_a) -> list[str]:
     """Create a Web client in the console, use its secret every way, generate a second one."""
     response = alice_client.post(
         CREATE_URL,
-        client_form(
+        client_form_data(
             name="Nightly sync",
             machine_to_machine="on",
             allowed_scopes=["user_default"],
@@ -576,7 +541,7 @@ def test_the_client_secret_is_not_in_template_debug_logs(caplog, tenant_a, alice
 @pytest.fixture
 def shown_once(tenant_a, alice, alice_client):
     """A Web client created in the console, then a second secret generated: both plaintexts."""
-    response = alice_client.post(CREATE_URL, client_form(name="Reporting app"), **HTMX)
+    response = alice_client.post(CREATE_URL, client_form_data(name="Reporting app"), **HTMX)
     first = created_secret(response.content.decode())
     client = OAuthClient.objects.get(name="Reporting app")
     response = alice_client.post(url("secret_generate", client), {"expires_in_days": ""}, **HTMX)
@@ -821,9 +786,9 @@ SCANNED_PAGES = {
     "create": lambda ctx: ctx["alice"].get(CREATE_URL),
     "create_htmx": lambda ctx: ctx["alice"].get(CREATE_URL, **HTMX),
     "create_errors": lambda ctx: ctx["alice"].post(
-        CREATE_URL, client_form(name="", redirect_uris=["http://x.test/"])
+        CREATE_URL, client_form_data(name="", redirect_uris=["http://x.test/"])
     ),
-    "created": lambda ctx: ctx["alice"].post(CREATE_URL, client_form(name="New")),
+    "created": lambda ctx: ctx["alice"].post(CREATE_URL, client_form_data(name="New")),
     "edit": lambda ctx: ctx["alice"].get(url("edit", ctx["own"])),
     "edit_spa": lambda ctx: ctx["alice"].get(url("edit", ctx["spa"]), **HTMX),
     "secrets": lambda ctx: ctx["alice"].get(url("secrets", ctx["own"])),

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from tenants import generations
 from tenants.middleware import host_cache
 from tenants.models import Generation, Tenant
-from tests.conftest import client_for
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

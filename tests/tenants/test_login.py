@@ -1,7 +1,8 @@
 import pytest
 
 from tenants.middleware import SESSION_TENANT_KEY
-from tests.conftest import PASSWORD, client_for
+from tests.factories import PASSWORD
+from tests.flows import client_for
 
 GENERIC_ERROR = "Invalid email or password."
 

@@ -13,7 +13,8 @@ from django.test import Client
 from oauth_clients.oauth.views import TokenView
 from tenants import telemetry
 from tenants.logs import JsonFormatter, QueryStringFilter
-from tests.conftest import PASSWORD, client_for
+from tests.factories import PASSWORD
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 

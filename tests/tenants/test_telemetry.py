@@ -4,9 +4,9 @@ import pytest
 from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import PASSWORD, client_for
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, basic, users_me
+from tests.broken_cache import BROKEN_CACHES
+from tests.factories import PASSWORD
+from tests.flows import Registered, client_credentials, client_for, users_me
 
 TOKEN = "metrics-token-for-the-tests-0123456789"
 AUTH = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
@@ -33,21 +33,6 @@ def scrape(host: str = "127.0.0.1") -> dict:
 
 def value(samples: dict, name: str, **labels) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
-
-
-@pytest.fixture
-def m2m(tenant_a, alice) -> Registered:
-    client, secret = create_oauth_client(
-        tenant_a, actor=alice, name="Nightly sync", machine_to_machine=True
-    )
-    return Registered(client, secret)
-
-
-def client_credentials(tenant, registered: Registered, secret: str | None = None):
-    wrong = Registered(registered.client, secret) if secret else registered
-    return client_for(tenant).post(
-        "/oauth/token", {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=basic(wrong)
-    )
 
 
 # --- Who may read it --------------------------------------------------------------------
@@ -112,7 +97,7 @@ def test_an_unknown_method_is_one_label_value(tenant_a):
 
 def test_an_issued_token_is_counted_by_grant_type(tenant_a, m2m):
     before = scrape()
-    assert client_credentials(tenant_a, m2m).status_code == 200
+    assert client_credentials(client_for(tenant_a), m2m).status_code == 200
     after = scrape()
     name, labels = "oauth_tokens_issued_total", {"grant_type": "client_credentials"}
     assert value(after, name, **labels) == value(before, name, **labels) + 1
@@ -120,7 +105,9 @@ def test_an_issued_token_is_counted_by_grant_type(tenant_a, m2m):
 
 def test_a_refused_token_request_is_not_counted_as_issued(tenant_a, m2m):
     before = scrape()
-    assert client_credentials(tenant_a, m2m, secret="wrong").status_code == 401
+    assert (
+        client_credentials(client_for(tenant_a), Registered(m2m.client, "wrong")).status_code == 401
+    )
     after = scrape()
     name, labels = "oauth_tokens_issued_total", {"grant_type": "client_credentials"}
     assert value(after, name, **labels) == value(before, name, **labels)
@@ -128,7 +115,9 @@ def test_a_refused_token_request_is_not_counted_as_issued(tenant_a, m2m):
 
 def test_a_failed_client_authentication_is_counted(tenant_a, m2m):
     before = scrape()
-    assert client_credentials(tenant_a, m2m, secret="wrong").status_code == 401
+    assert (
+        client_credentials(client_for(tenant_a), Registered(m2m.client, "wrong")).status_code == 401
+    )
     after = scrape()
     name, labels = "auth_failures_total", {"kind": "client"}
     assert value(after, name, **labels) == value(before, name, **labels) + 1
@@ -160,7 +149,6 @@ def test_a_rate_limit_refusal_is_counted_by_limit_name(tenant_a, alice, settings
 
 def test_cache_failures_are_counted(settings):
     from tenants import ratelimit
-    from tests.broken_cache import BROKEN_CACHES
 
     before = scrape()
     settings.CACHES = BROKEN_CACHES
@@ -173,7 +161,7 @@ def test_cache_failures_are_counted(settings):
 
 
 def test_the_revocation_list_age_is_seconds_since_it_was_read(tenant_a, m2m):
-    token = client_credentials(tenant_a, m2m).json()["access_token"]
+    token = client_credentials(client_for(tenant_a), m2m).json()["access_token"]
     assert users_me(client_for(tenant_a), token).status_code == 200
     age = value(scrape(), "oauth_revocation_list_age_seconds")
     assert 0 <= age < 5

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from oauth_clients.models import AccessToken, AuthorizationCode, ClientSecret
-from tests.security.conftest import (
+from tests.flows import (
     INTROSPECT,
     REDIRECT,
     REVOKE,
@@ -23,25 +23,15 @@ from tests.security.conftest import (
     assert_oauth_error,
     basic,
     get_code,
-    issue_tokens,
+    issue,
     make_client,
+    token_request,
     users_me,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONSOLE = "/console/integration/oauth"
-
-
-def token_request(http, code, verifier, *, headers=None, **fields):
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT,
-        "code_verifier": verifier,
-        **fields,
-    }
-    return http.post(TOKEN, {k: v for k, v in data.items() if v is not None}, headers=headers or {})
 
 
 def assert_refused(response, code, *, basic_challenge: bool | None = None) -> None:
@@ -59,7 +49,7 @@ def assert_refused(response, code, *, basic_challenge: bool | None = None) -> No
 
 def test_the_right_secret_works_by_basic_or_in_the_body(alice_browser, acme, web):
     code, verifier = get_code(alice_browser, web)
-    response = token_request(acme, code, verifier, headers=basic(web.client_id, web.secret))
+    response = token_request(acme, code, verifier, authorization=basic(web))
     assert response.status_code == 200, response.text
     code, verifier = get_code(alice_browser, web)
     response = token_request(
@@ -83,16 +73,13 @@ def test_a_wrong_secret_is_refused(alice_browser, acme, web):
         web.secret[-5:],  # the hint the console shows
     ]
     for secret in wrong:
-        response = token_request(acme, code, verifier, headers=basic(web.client_id, secret))
+        response = token_request(acme, code, verifier, authorization=basic(web, secret=secret))
         assert_refused(response, code, basic_challenge=True)
         response = token_request(
             acme, code, verifier, client_id=web.client_id, client_secret=secret
         )
         assert_refused(response, code, basic_challenge=False)
-    assert (
-        token_request(acme, code, verifier, headers=basic(web.client_id, web.secret)).status_code
-        == 200
-    )
+    assert token_request(acme, code, verifier, authorization=basic(web)).status_code == 200
 
 
 def test_a_secret_deleted_in_the_console_stops_working_at_once(alice_browser, acme, web):
@@ -108,11 +95,11 @@ def test_a_secret_deleted_in_the_console_stops_working_at_once(alice_browser, ac
     assert not ClientSecret.objects.filter(client=web.client, hint=old_hint).exists()
 
     code, verifier = get_code(alice_browser, web)
-    old = token_request(acme, code, verifier, headers=basic(web.client_id, web.secret))
+    old = token_request(acme, code, verifier, authorization=basic(web))
     assert_refused(old, code, basic_challenge=True)
     old = token_request(acme, code, verifier, client_id=web.client_id, client_secret=web.secret)
     assert_refused(old, code)
-    new = token_request(acme, code, verifier, headers=basic(web.client_id, new_secret))
+    new = token_request(acme, code, verifier, authorization=basic(web, secret=new_secret))
     assert new.status_code == 200, new.text
 
 
@@ -121,21 +108,19 @@ def test_an_expired_secret_is_refused(alice_browser, acme, web):
         expires_at=timezone.now() - timedelta(seconds=1)
     )
     code, verifier = get_code(alice_browser, web)
-    assert_refused(
-        token_request(acme, code, verifier, headers=basic(web.client_id, web.secret)), code
-    )
+    assert_refused(token_request(acme, code, verifier, authorization=basic(web)), code)
     assert_refused(
         token_request(acme, code, verifier, client_id=web.client_id, client_secret=web.secret),
         code,
     )
     # Introspection and revocation refuse it too.
     assert_oauth_error(
-        acme.post(INTROSPECT, {"token": "x"}, headers=basic(web.client_id, web.secret)),
+        acme.post(INTROSPECT, {"token": "x"}, headers={"Authorization": basic(web)}),
         401,
         "invalid_client",
     )
     assert_oauth_error(
-        acme.post(REVOKE, {"token": "x"}, headers=basic(web.client_id, web.secret)),
+        acme.post(REVOKE, {"token": "x"}, headers={"Authorization": basic(web)}),
         401,
         "invalid_client",
     )
@@ -144,7 +129,7 @@ def test_an_expired_secret_is_refused(alice_browser, acme, web):
 def test_another_clients_secret_is_refused(alice_browser, acme, web, other_web, globex_web):
     code, verifier = get_code(alice_browser, web)
     for secret in (other_web.secret, globex_web.secret):
-        response = token_request(acme, code, verifier, headers=basic(web.client_id, secret))
+        response = token_request(acme, code, verifier, authorization=basic(web, secret=secret))
         assert_refused(response, code, basic_challenge=True)
         response = token_request(
             acme, code, verifier, client_id=web.client_id, client_secret=secret
@@ -161,7 +146,7 @@ def test_basic_credentials_of_another_client_than_the_body_names_are_refused(
         acme,
         code,
         verifier,
-        headers=basic(other_web.client_id, other_web.secret),
+        authorization=basic(other_web),
         client_id=web.client_id,
     )
     assert_refused(response, code)
@@ -170,7 +155,7 @@ def test_basic_credentials_of_another_client_than_the_body_names_are_refused(
         acme,
         code,
         verifier,
-        headers=basic(web.client_id, web.secret),
+        authorization=basic(web),
         client_id=other_web.client_id,
     )
     assert_refused(response, code)
@@ -186,7 +171,7 @@ def test_two_methods_at_once_are_an_invalid_request(alice_browser, acme, web):
             acme,
             code,
             verifier,
-            headers=basic(web.client_id, web.secret),
+            authorization=basic(web),
             client_id=web.client_id,
             client_secret=body_secret,
         )
@@ -197,7 +182,7 @@ def test_two_methods_at_once_are_an_invalid_request(alice_browser, acme, web):
         response = acme.post(
             endpoint,
             {"token": "x", "client_id": web.client_id, "client_secret": web.secret},
-            headers=basic(web.client_id, web.secret),
+            headers={"Authorization": basic(web)},
         )
         assert_oauth_error(response, 400, "invalid_request")
 
@@ -212,8 +197,8 @@ def test_a_public_client_sending_a_secret_is_refused(alice_browser, acme, spa):
         token_request(
             acme, code, verifier, client_id=spa.client_id, client_secret="", **spa_request
         ),
-        token_request(acme, code, verifier, headers=basic(spa.client_id, "x"), **spa_request),
-        token_request(acme, code, verifier, headers=basic(spa.client_id, ""), **spa_request),
+        token_request(acme, code, verifier, authorization=basic(spa, secret="x"), **spa_request),
+        token_request(acme, code, verifier, authorization=basic(spa, secret=""), **spa_request),
     ]
     for response in attempts:
         assert_refused(response, code)
@@ -226,7 +211,7 @@ def test_a_confidential_client_sending_no_secret_is_refused(alice_browser, acme,
     attempts = [
         token_request(acme, code, verifier, client_id=web.client_id),
         token_request(acme, code, verifier, client_id=web.client_id, client_secret=""),
-        token_request(acme, code, verifier, headers=basic(web.client_id, "")),
+        token_request(acme, code, verifier, authorization=basic(web, secret="")),
         token_request(acme, code, verifier),  # no client at all
     ]
     for response in attempts:
@@ -237,7 +222,7 @@ def test_an_unknown_client_is_refused(alice_browser, acme, web):
     code, verifier = get_code(alice_browser, web)
     for client_id in ("0" * 32, "", "x' OR '1'='1"):
         assert_refused(
-            token_request(acme, code, verifier, headers=basic(client_id, web.secret)), code
+            token_request(acme, code, verifier, authorization=basic(web, client_id=client_id)), code
         )
         assert_refused(
             token_request(acme, code, verifier, client_id=client_id, client_secret=web.secret),
@@ -260,7 +245,7 @@ def test_a_malformed_authorization_header_is_refused(alice_browser, acme, web):
     code, verifier = get_code(alice_browser, web)
     problems = {}
     for authorization in MALFORMED_AUTHORIZATION:
-        response = token_request(acme, code, verifier, headers={"Authorization": authorization})
+        response = token_request(acme, code, verifier, authorization=authorization)
         if response.status_code not in {400, 401} or response.json().get("error") not in {
             "invalid_client",
             "invalid_request",
@@ -296,8 +281,8 @@ def test_client_credentials_need_the_right_secret(acme, tenant_a, alice, web):
     machine = make_client(tenant_a, alice, name="Service", machine_to_machine=True)
     grant = {"grant_type": "client_credentials", "scope": "user_default"}
     for headers, extra in [
-        (basic(machine.client_id, "wrong"), {}),
-        (basic(machine.client_id, web.secret), {}),
+        ({"Authorization": basic(machine, secret="wrong")}, {}),
+        ({"Authorization": basic(machine, secret=web.secret)}, {}),
         ({}, {"client_id": machine.client_id}),
         ({}, {"client_id": machine.client_id, "client_secret": ""}),
     ]:
@@ -305,18 +290,18 @@ def test_client_credentials_need_the_right_secret(acme, tenant_a, alice, web):
             acme.post(TOKEN, {**grant, **extra}, headers=headers), 401, "invalid_client"
         )
     assert not AccessToken.objects.exists()
-    ok = acme.post(TOKEN, grant, headers=basic(machine.client_id, machine.secret))
+    ok = acme.post(TOKEN, grant, headers={"Authorization": basic(machine)})
     assert ok.status_code == 200, ok.text
 
 
 def test_introspection_and_revocation_refuse_a_wrong_secret_and_change_nothing(
     alice_browser, acme, web, other_web
 ):
-    tokens = issue_tokens(alice_browser, acme, web)
+    tokens = issue(alice_browser, acme, web, scope="user_default")
     access = tokens["access_token"]
     for headers, data in [
-        (basic(web.client_id, "wrong"), {}),
-        (basic(web.client_id, other_web.secret), {}),
+        ({"Authorization": basic(web, secret="wrong")}, {}),
+        ({"Authorization": basic(web, secret=other_web.secret)}, {}),
         ({}, {"client_id": web.client_id}),
         ({}, {"client_id": web.client_id, "client_secret": "wrong"}),
     ]:

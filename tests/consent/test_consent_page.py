@@ -6,26 +6,29 @@ form is a CSRF-protected POST whose hidden fields cannot widen the request.
 """
 
 import html
-from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
 from consent.models import ConsentGrant
 from oauth_clients.models import AuthorizationCode
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import (
+from tests.flows import (
+    AUTHORIZE,
     REDIRECT,
     Registered,
     authorize,
+    client_for,
+    client_redirect,
+    consent_form,
     pkce_pair,
+    post_form,
     redeem,
+    required_client,
 )
 
 pytestmark = pytest.mark.django_db
 
-AUTHORIZE = "/oauth/authorize"
 CLIENT_NAME = "Quarterly reports"
 ALLOW = {"allow": "Authorize"}
 DESCRIPTIONS = {
@@ -38,67 +41,8 @@ DESCRIPTIONS = {
 # --- Helpers -----------------------------------------------------------------------------
 
 
-class _FormParser(HTMLParser):
-    """The fields of the page's POST form: hidden inputs, and submit buttons by name."""
-
-    def __init__(self):
-        super().__init__()
-        self.in_form = False
-        self.forms = 0
-        self.action = None
-        self.hidden: dict[str, str] = {}
-        self.buttons: list[tuple[str | None, str | None]] = []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and (attrs.get("method") or "").lower() == "post":
-            self.in_form = True
-            self.forms += 1
-            self.action = attrs.get("action")
-        elif self.in_form and tag == "input" and attrs.get("type") == "hidden":
-            self.hidden[attrs["name"]] = attrs.get("value") or ""
-        elif self.in_form and tag == "button":
-            self.buttons.append((attrs.get("name"), attrs.get("value")))
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.in_form = False
-
-
-def consent_form(response) -> _FormParser:
-    assert response.status_code == 200, (response.status_code, response.get("Location"))
-    parser = _FormParser()
-    parser.feed(response.content.decode())
-    assert parser.forms == 1
-    return parser
-
-
 def page_text(response) -> str:
     return html.unescape(response.content.decode())
-
-
-def client_redirect(response, tenant, redirect_uri: str = REDIRECT) -> dict[str, str]:
-    """Assert a redirect to ``redirect_uri`` carrying one ``iss`` (the tenant); its query."""
-    assert response.status_code == 302, (response.status_code, response.content[:500])
-    location = response["Location"]
-    parts = urlsplit(location)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == redirect_uri, location
-    params = parse_qs(parts.query, keep_blank_values=True)
-    assert all(len(values) == 1 for values in params.values()), location
-    assert params.get("iss") == [tenant.base_url], location
-    return {key: values[0] for key, values in params.items()}
-
-
-def csrf_client(tenant, user):
-    return client_for(tenant, user, enforce_csrf_checks=True)
-
-
-def required_client(tenant, actor, **fields) -> Registered:
-    fields.setdefault("allowed_scopes", ["user_default", "offline_access", "email"])
-    client, secret = create_oauth_client(
-        tenant, actor=actor, name=CLIENT_NAME, consent_method="required", **fields
-    )
-    return Registered(client, secret)
 
 
 def grant_of(tenant, user, registered: Registered) -> ConsentGrant | None:
@@ -106,15 +50,9 @@ def grant_of(tenant, user, registered: Registered) -> ConsentGrant | None:
 
 
 @pytest.fixture
-def reports(tenant_a, alice) -> Registered:
-    """A client of tenant A that asks for consent."""
-    return required_client(tenant_a, alice)
-
-
-@pytest.fixture
 def http(tenant_a, alice):
     """Alice at tenant A, with CSRF checks as a browser meets them."""
-    return csrf_client(tenant_a, alice)
+    return client_for(tenant_a, alice, enforce_csrf_checks=True)
 
 
 def open_consent(http, registered, **extra):
@@ -122,11 +60,6 @@ def open_consent(http, registered, **extra):
     verifier, challenge = pkce_pair()
     form = consent_form(authorize(http, registered, challenge, **extra))
     return form, verifier
-
-
-def post_form(http, form: _FormParser, **overrides):
-    data = {**form.hidden, **overrides}
-    return http.post(form.action, {k: v for k, v in data.items() if v is not None})
 
 
 # --- The page ----------------------------------------------------------------------------
@@ -334,7 +267,7 @@ class TestCsrf:
     ):
         # A forged cross-site form: the attacker's page has a token, not the victim's cookie.
         form, _verifier = open_consent(http, reports)
-        victim = csrf_client(tenant_a, alice)
+        victim = client_for(tenant_a, alice, enforce_csrf_checks=True)
         response = post_form(victim, form, **ALLOW)
         assert response.status_code == 403
         assert AuthorizationCode.objects.count() == 0

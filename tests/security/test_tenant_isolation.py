@@ -20,16 +20,15 @@ from oauth_clients.models import AccessToken, AuthorizationCode, ClientSecret, O
 from oauth_clients.services import approve_client_for_tenant, publish_client
 from tenants.models import Membership
 from tests.factories import MembershipFactory, TenantFactory, UserFactory
-from tests.security.conftest import (
+from tests.flows import (
     ME,
+    OFFLINE,
     assert_invalid_token,
     assert_oauth_error,
-    assert_unchanged,
-    authorize_path,
-    db_state,
+    authorize_url,
     get_code,
     introspect,
-    issue_tokens,
+    issue,
     login_redirect,
     pkce_pair,
     query_of,
@@ -37,12 +36,12 @@ from tests.security.conftest import (
     refresh,
     users_me,
 )
+from tests.security.conftest import assert_unchanged, db_state
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CONSOLE = "/console/integration/oauth"
 DISCOVERY = "/.well-known/openid-configuration"
-OFFLINE = "user_default offline_access"
 
 # Every per-client console URL (oauth_clients/urls.py) with the methods it answers.
 PER_CLIENT = {
@@ -158,7 +157,7 @@ def test_a_client_approved_elsewhere_is_404_at_the_external_urls(
 def test_a_bulk_delete_mixing_own_and_foreign_ids_deletes_only_the_own(
     alice_browser, globex, web, other_web, globex_web, browser, tenant_b, carol
 ):
-    globex_tokens = issue_tokens(browser(tenant_b, carol), globex, globex_web, scope=OFFLINE)
+    globex_tokens = issue(browser(tenant_b, carol), globex, globex_web, scope=OFFLINE)
     foreign_before = (
         list(OAuthClient.objects.filter(pk=globex_web.client.pk).values()),
         list(ClientSecret.objects.filter(client=globex_web.client).values("pk", "digest")),
@@ -257,7 +256,7 @@ def test_a_published_clients_code_and_refresh_token_stay_at_their_tenant(
 def test_a_refresh_token_issued_at_one_tenant_is_refused_at_another(
     alice_browser, acme, globex, web, globex_web
 ):
-    tokens = issue_tokens(alice_browser, acme, web, scope=OFFLINE)
+    tokens = issue(alice_browser, acme, web, scope=OFFLINE)
     before = db_state()
     assert_oauth_error(refresh(globex, web, tokens["refresh_token"]), 401, "invalid_client")
     assert_oauth_error(refresh(globex, globex_web, tokens["refresh_token"]), 400, "invalid_grant")
@@ -434,7 +433,7 @@ def test_the_authorization_response_names_the_canonical_issuer_whatever_the_host
     for host in (f"ACME.EU.LOCALHOST:{server.port}", "acme.eu.localhost.:1"):
         response = server.raw(
             "GET",
-            authorize_path(web, challenge),
+            authorize_url(web, challenge),
             host,
             headers={"Cookie": f"sessionid={cookie}", "X-Forwarded-Host": "evil.test"},
         )

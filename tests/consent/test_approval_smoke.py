@@ -1,18 +1,18 @@
-import re
+"""A published client at another tenant, step by step: approval, consent, code, tokens, API.
+
+Spelled out request by request as a browser and the client's back end make
+them; test_approval_gate.py covers each step on its own.
+"""
+
 from urllib.parse import urlencode
 
 import pytest
 
 from oauth_clients.models import ConnectionConfig
 from oauth_clients.services import publish_client
-from tests.conftest import client_for
-from tests.oauth.conftest import REDIRECT, Registered, pkce_pair, query_of, redeem
+from tests.flows import REDIRECT, Registered, client_for, hidden_fields, pkce_pair, query_of, redeem
 
 pytestmark = pytest.mark.django_db
-
-
-def hidden_fields(html):
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
 
 
 def test_an_admin_approves_a_published_client_and_the_flow_completes(

@@ -15,15 +15,20 @@ from django.test import Client
 
 from oauth_clients.models import AuthorizationCode, ConnectionConfig
 from oauth_clients.services import delete_clients, publish_client, unpublish_client
-from tests.conftest import client_for
 from tests.factories import TenantFactory, create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, pkce_pair
+from tests.flows import (
+    AUTHORIZE,
+    ERROR_PAGE_HEADING,
+    REDIRECT,
+    Registered,
+    authorize_params,
+    client_for,
+    pkce_pair,
+)
 
 pytestmark = pytest.mark.django_db
 
 REGION_HOST = "eu.localhost"
-AUTHORIZE = "/oauth/authorize"
-ERROR_HEADING = "This sign-in link does not work"
 
 
 # --- Helpers -----------------------------------------------------------------------------
@@ -35,24 +40,14 @@ def region_http(host: str = REGION_HOST, **defaults) -> Client:
 
 def query_for(registered: Registered, **extra) -> str:
     _verifier, challenge = pkce_pair()
-    params = {
-        "response_type": "code",
-        "client_id": registered.client_id,
-        "redirect_uri": registered.redirect_uri,
-        "scope": "user_default",
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-        **extra,
-    }
-    return urlencode({k: v for k, v in params.items() if v is not None})
+    return urlencode(authorize_params(registered, challenge, **extra))
 
 
 def assert_picker_error_page(response) -> None:
     assert response.status_code == 400, (response.status_code, response.get("Location"))
     assert "Location" not in response
     html = response.content.decode()
-    assert ERROR_HEADING in html
+    assert ERROR_PAGE_HEADING in html
     assert 'name="hostname"' not in html
 
 
@@ -72,13 +67,6 @@ def pick(query: str, hostname: str, http: Client | None = None):
 
 
 # --- Fixtures ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def published(web, alice):
-    publish_client(web.client, actor=alice)
-    web.client.refresh_from_db()
-    return web
 
 
 @pytest.fixture

@@ -5,32 +5,19 @@ import time
 import pytest
 
 from oauth_clients.oauth import tokens
-from tests.conftest import client_for
-from tests.oauth.test_access_tokens import bearer, craft_token, issue_token, subject_of
+from tests.flows import ME, assert_invalid_token, bearer, client_for, issue
+from tests.jwts import craft_token, subject_of
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/users/me"
-
 
 @pytest.fixture
-def token(alice_http, api, web):
-    return issue_token(alice_http, api, web, scope="user_default")["access_token"]
-
-
-def assert_invalid_token(response):
-    assert response.status_code == 401, response.content
-    assert response["Content-Type"] == "application/json"
-    assert response["WWW-Authenticate"].startswith("Bearer ")
-    assert 'error="invalid_token"' in response["WWW-Authenticate"]
-    body = response.json()
-    assert body["error"] == "invalid_token"
-    assert body["errors"][0]["status"] == "401"
-    assert "no-store" in response["Cache-Control"]
+def token(alice_client, api, web):
+    return issue(alice_client, api, web, scope="user_default")["access_token"]
 
 
 def test_it_says_who_the_token_speaks_for(api, token, tenant_a, alice):
-    response = api.get(ME, **bearer(token))
+    response = api.get(ME, headers=bearer(token))
 
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/json"
@@ -45,7 +32,7 @@ def test_it_says_who_the_token_speaks_for(api, token, tenant_a, alice):
 
 
 def test_a_member_is_no_tenant_admin(bob, tenant_a, api):
-    body = api.get(ME, **bearer(craft_token(tenant_a, bob))).json()
+    body = api.get(ME, headers=bearer(craft_token(tenant_a, bob))).json()
 
     assert body["email"] == "bob@acme.test"
     assert body["roles"] == []
@@ -58,7 +45,7 @@ def test_the_bearer_scheme_is_case_insensitive(api, token):
 
 
 def test_head_works_like_get(api, token):
-    response = api.head(ME, **bearer(token))
+    response = api.head(ME, headers=bearer(token))
 
     assert response.status_code == 200
     assert response.content == b""
@@ -105,35 +92,35 @@ def test_a_token_with_text_after_it_is_refused(api, token):
 
 
 def test_a_token_of_tenant_a_is_invalid_at_tenant_b(token, tenant_b, carol):
-    response = client_for(tenant_b).get(ME, **bearer(token))
+    response = client_for(tenant_b).get(ME, headers=bearer(token))
 
     assert_invalid_token(response)
 
 
 def test_a_token_of_tenant_b_is_invalid_at_tenant_a(api, tenant_b, carol):
-    assert_invalid_token(api.get(ME, **bearer(craft_token(tenant_b, carol))))
+    assert_invalid_token(api.get(ME, headers=bearer(craft_token(tenant_b, carol))))
 
 
 def test_an_expired_token_is_invalid(api, tenant_a, alice):
     now = int(time.time())
     expired = craft_token(tenant_a, alice, iat=now - 7200, exp=now - 3600)
 
-    assert_invalid_token(api.get(ME, **bearer(expired)))
+    assert_invalid_token(api.get(ME, headers=bearer(expired)))
 
 
 def test_an_issued_token_is_invalid_once_its_hour_has_passed(api, token, monkeypatch):
     now = time.time()
     monkeypatch.setattr(tokens.time, "time", lambda: now + 3599)
-    assert api.get(ME, **bearer(token)).status_code == 200
+    assert api.get(ME, headers=bearer(token)).status_code == 200
 
     monkeypatch.setattr(tokens.time, "time", lambda: now + 3601)
-    assert_invalid_token(api.get(ME, **bearer(token)))
+    assert_invalid_token(api.get(ME, headers=bearer(token)))
 
 
-def test_a_token_without_user_default_is_insufficient_scope(alice_http, api, web):
-    token = issue_token(alice_http, api, web, scope="openid profile")["access_token"]
+def test_a_token_without_user_default_is_insufficient_scope(alice_client, api, web):
+    token = issue(alice_client, api, web, scope="openid profile")["access_token"]
 
-    response = api.get(ME, **bearer(token))
+    response = api.get(ME, headers=bearer(token))
 
     assert response.status_code == 403
     challenge = response["WWW-Authenticate"]
@@ -145,16 +132,16 @@ def test_a_token_without_user_default_is_insufficient_scope(alice_http, api, web
     assert body["errors"][0]["status"] == "403"
 
 
-def test_the_session_cookie_alone_never_authenticates(alice_http):
-    response = alice_http.get(ME)
+def test_the_session_cookie_alone_never_authenticates(alice_client):
+    response = alice_client.get(ME)
 
     assert response.status_code == 401
     assert "Location" not in response
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_the_session_cookie_does_not_rescue_a_bad_token(alice_http):
-    response = alice_http.get(ME, HTTP_AUTHORIZATION="Bearer nonsense")
+def test_the_session_cookie_does_not_rescue_a_bad_token(alice_client):
+    response = alice_client.get(ME, HTTP_AUTHORIZATION="Bearer nonsense")
 
     assert_invalid_token(response)
 
@@ -168,7 +155,7 @@ def test_an_api_never_redirects_to_the_sign_in_page(api):
 
 
 def test_post_is_not_allowed(api, token):
-    response = api.post(ME, {}, **bearer(token))
+    response = api.post(ME, {}, headers=bearer(token))
 
     assert response.status_code == 405
     assert "GET" in response["Allow"]
@@ -176,12 +163,12 @@ def test_post_is_not_allowed(api, token):
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_other_writes_are_not_allowed(api, token, method):
-    assert getattr(api, method)(ME, **bearer(token)).status_code == 405
+    assert getattr(api, method)(ME, headers=bearer(token)).status_code == 405
 
 
 def test_an_unknown_api_path_is_a_json_404(api, token):
     for path in ("/api/v1/nope", "/api/v1/users/me/", "/api/v2/users/me", "/api/"):
-        response = api.get(path, **bearer(token))
+        response = api.get(path, headers=bearer(token))
         assert response.status_code == 404, path
         assert response["Content-Type"] == "application/json"
         assert response.json()["error"] == "not_found"
@@ -209,7 +196,7 @@ def test_an_access_token_in_a_form_body_is_not_accepted(api, token):
 def test_the_api_is_not_served_on_a_region_host(token, region_eu):
     from django.test import Client
 
-    response = Client(HTTP_HOST="eu.localhost").get(ME, **bearer(token))
+    response = Client(HTTP_HOST="eu.localhost").get(ME, headers=bearer(token))
 
     assert response.status_code == 404
 
@@ -218,4 +205,4 @@ def test_a_deactivated_tenant_answers_404(api, token, tenant_a):
     tenant_a.is_active = False
     tenant_a.save()
 
-    assert api.get(ME, **bearer(token)).status_code == 404
+    assert api.get(ME, headers=bearer(token)).status_code == 404

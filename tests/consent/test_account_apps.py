@@ -5,7 +5,6 @@ refresh tokens for this user at this tenant; nothing else.
 """
 
 import html
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -13,14 +12,22 @@ from django.urls import reverse
 from consent.models import ConsentGrant
 from consent.services import record_consent
 from oauth_clients.services import delete_clients
-from tests.conftest import client_for
-from tests.factories import create_oauth_client
-from tests.oauth.conftest import Registered, authorize, get_code, pkce_pair, redeem
+from tests.flows import (
+    authorize,
+    client_for,
+    consent_form,
+    issue,
+    login_redirect,
+    pkce_pair,
+    post_form,
+    refresh,
+    required_client,
+    users_me,
+)
 
 pytestmark = pytest.mark.django_db
 
 APPS_URL = "/account/apps/"
-ME = "/api/v1/users/me"
 DESCRIPTIONS = {
     "user_default": "Use the platform's APIs on your behalf",
     "offline_access": "Stay connected when you are not signed in",
@@ -45,54 +52,9 @@ def text_of(response) -> str:
     return html.unescape(response.content.decode())
 
 
-def required_client(tenant, actor, name: str) -> Registered:
-    client, secret = create_oauth_client(
-        tenant,
-        actor=actor,
-        name=name,
-        consent_method="required",
-        allowed_scopes=["user_default", "offline_access", "email"],
-    )
-    return Registered(client, secret)
-
-
-def tokens_for(http, api, registered: Registered, scope="user_default offline_access") -> dict:
-    """The token response of a completed flow for the signed-in user of ``http``."""
-    code, verifier = get_code(http, registered, scope=scope)
-    response = redeem(api, registered, code, verifier)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def me_status(api, access_token: str) -> int:
-    return api.get(ME, HTTP_AUTHORIZATION=f"Bearer {access_token}").status_code
-
-
-def refresh(api, registered: Registered, refresh_token: str):
-    from tests.oauth.conftest import basic
-
-    return api.post(
-        "/oauth/token",
-        {"grant_type": "refresh_token", "refresh_token": refresh_token},
-        HTTP_AUTHORIZATION=basic(registered),
-    )
-
-
-def assert_login_redirect(response, next_url: str) -> None:
-    assert response.status_code == 302
-    parts = urlsplit(response["Location"])
-    assert parts.path == "/login/"
-    assert parse_qs(parts.query)["next"] == [next_url]
-
-
 @pytest.fixture
-def reports(tenant_a, alice) -> Registered:
-    return required_client(tenant_a, alice, "Quarterly reports")
-
-
-@pytest.fixture
-def calendar(tenant_a, alice) -> Registered:
-    return required_client(tenant_a, alice, "Team calendar")
+def calendar(tenant_a, alice):
+    return required_client(tenant_a, alice, name="Team calendar")
 
 
 @pytest.fixture
@@ -128,7 +90,7 @@ class TestList:
         assert "You have not allowed any application yet." in text
 
     def test_it_does_not_list_grants_of_another_tenant(self, alice_client, tenant_b, carol, alice):
-        globex_app = required_client(tenant_b, carol, "Globex portal")
+        globex_app = required_client(tenant_b, carol, name="Globex portal")
         record_consent(tenant_b, carol, globex_app.client, ["user_default"])
         # A row for Alice herself at tenant B does not belong on tenant A's page either.
         stray = ConsentGrant.objects.create(
@@ -158,8 +120,6 @@ class TestList:
         _verifier, challenge = pkce_pair()
         page = authorize(alice_client, reports, challenge)
         assert page.status_code == 200
-        from tests.oauth.test_consent import consent_form, post_form
-
         response = post_form(alice_client, consent_form(page), allow="Authorize")
         assert response.status_code == 302
         assert "code=" in response["Location"]
@@ -170,12 +130,12 @@ class TestList:
         assert "no-cache" in response["Cache-Control"] or "no-store" in response["Cache-Control"]
 
     def test_anonymous_is_sent_to_sign_in(self, anon_client):
-        assert_login_redirect(anon_client.get(APPS_URL), APPS_URL)
+        assert login_redirect(anon_client.get(APPS_URL)) == APPS_URL
 
     def test_a_session_of_another_tenant_does_not_count(self, carol, tenant_a, tenant_b):
         http = client_for(tenant_b, carol)
         http.defaults["HTTP_HOST"] = tenant_a.hostname
-        assert_login_redirect(http.get(APPS_URL), APPS_URL)
+        assert login_redirect(http.get(APPS_URL)) == APPS_URL
 
     def test_post_is_not_allowed(self, alice_client):
         assert alice_client.post(APPS_URL).status_code == 405
@@ -195,30 +155,29 @@ class TestRevoke:
         assert revoke_url(alice_grant) not in page
 
     def test_the_clients_tokens_for_the_user_stop_working(
-        self, alice_http, alice_client, api, reports, alice_grant
+        self, alice_client, api, reports, alice_grant
     ):
-        tokens = tokens_for(alice_http, api, reports)
-        assert me_status(api, tokens["access_token"]) == 200
+        tokens = issue(alice_client, api, reports)
+        assert users_me(api, tokens["access_token"]).status_code == 200
 
         assert alice_client.post(revoke_url(alice_grant)).status_code == 302
 
-        assert me_status(api, tokens["access_token"]) == 401
+        assert users_me(api, tokens["access_token"]).status_code == 401
         refreshed = refresh(api, reports, tokens["refresh_token"])
         assert refreshed.status_code == 400, refreshed.content
         assert refreshed.json()["error"] == "invalid_grant"
 
     def test_every_token_of_the_client_for_the_user_stops_working(
-        self, alice_http, alice_client, api, reports, alice_grant
+        self, alice_client, api, reports, alice_grant
     ):
-        first = tokens_for(alice_http, api, reports)
-        second = tokens_for(alice_http, api, reports, scope="user_default")
+        first = issue(alice_client, api, reports)
+        second = issue(alice_client, api, reports, scope="user_default")
         alice_client.post(revoke_url(alice_grant))
-        assert me_status(api, first["access_token"]) == 401
-        assert me_status(api, second["access_token"]) == 401
+        assert users_me(api, first["access_token"]).status_code == 401
+        assert users_me(api, second["access_token"]).status_code == 401
 
     def test_other_clients_and_other_users_keep_their_tokens(
         self,
-        alice_http,
         alice_client,
         bob_client,
         api,
@@ -231,26 +190,26 @@ class TestRevoke:
     ):
         record_consent(tenant_a, alice, calendar.client, ["user_default", "offline_access"])
         record_consent(tenant_a, bob, reports.client, ["user_default", "offline_access"])
-        alices_reports = tokens_for(alice_http, api, reports)
-        alices_calendar = tokens_for(alice_http, api, calendar)
-        bobs_reports = tokens_for(bob_client, api, reports)
+        alices_reports = issue(alice_client, api, reports)
+        alices_calendar = issue(alice_client, api, calendar)
+        bobs_reports = issue(bob_client, api, reports)
 
         alice_client.post(revoke_url(alice_grant))
 
-        assert me_status(api, alices_reports["access_token"]) == 401
-        assert me_status(api, alices_calendar["access_token"]) == 200
-        assert me_status(api, bobs_reports["access_token"]) == 200
+        assert users_me(api, alices_reports["access_token"]).status_code == 401
+        assert users_me(api, alices_calendar["access_token"]).status_code == 200
+        assert users_me(api, bobs_reports["access_token"]).status_code == 200
         assert refresh(api, calendar, alices_calendar["refresh_token"]).status_code == 200
         assert refresh(api, reports, bobs_reports["refresh_token"]).status_code == 200
         assert ConsentGrant.objects.filter(user=bob, client=reports.client).exists()
         assert ConsentGrant.objects.filter(user=alice, client=calendar.client).exists()
 
     def test_the_next_authorization_asks_for_consent_again(
-        self, alice_http, alice_client, reports, alice_grant
+        self, alice_client, reports, alice_grant
     ):
         alice_client.post(revoke_url(alice_grant))
         _verifier, challenge = pkce_pair()
-        response = authorize(alice_http, reports, challenge)
+        response = authorize(alice_client, reports, challenge)
         assert response.status_code == 200
         assert "Location" not in response
 
@@ -259,15 +218,15 @@ class TestRevoke:
         assert ConsentGrant.objects.filter(pk=alice_grant.pk).exists()
 
     def test_another_users_grant_is_not_found(
-        self, bob_client, alice_grant, alice_http, api, reports
+        self, bob_client, alice_grant, alice_client, api, reports
     ):
-        tokens = tokens_for(alice_http, api, reports)
+        tokens = issue(alice_client, api, reports)
         assert bob_client.post(revoke_url(alice_grant)).status_code == 404
         assert ConsentGrant.objects.filter(pk=alice_grant.pk).exists()
-        assert me_status(api, tokens["access_token"]) == 200
+        assert users_me(api, tokens["access_token"]).status_code == 200
 
     def test_another_tenants_grant_is_not_found(self, alice_client, tenant_b, carol):
-        globex_app = required_client(tenant_b, carol, "Globex portal")
+        globex_app = required_client(tenant_b, carol, name="Globex portal")
         carols = record_consent(tenant_b, carol, globex_app.client, ["user_default"])
         assert alice_client.post(revoke_url(carols)).status_code == 404
         assert ConsentGrant.objects.filter(pk=carols.pk).exists()
@@ -284,7 +243,7 @@ class TestRevoke:
 
     def test_anonymous_is_sent_to_sign_in(self, anon_client, alice_grant):
         url = revoke_url(alice_grant)
-        assert_login_redirect(anon_client.post(url), url)
+        assert login_redirect(anon_client.post(url)) == url
         assert ConsentGrant.objects.filter(pk=alice_grant.pk).exists()
 
     def test_a_post_without_csrf_token_is_refused(self, tenant_a, alice, alice_grant):

@@ -22,20 +22,23 @@ from oauth_clients.services import (
     update_client,
 )
 from tenants.models import AuditEvent
-from tests.conftest import client_for
 from tests.factories import create_oauth_client
-from tests.oauth.conftest import REDIRECT, Registered, pkce_pair, redeem
-from tests.oauth.publishing import (
+from tests.flows import (
+    REDIRECT,
+    Registered,
     allow_consent,
     answer_approval,
+    assert_oauth_error,
     authorize_url,
+    client_for,
     client_redirect,
     config_at,
     error_redirect,
     hidden_fields,
     is_approval_page,
     is_consent_page,
-    oauth_error,
+    pkce_pair,
+    redeem,
     refresh,
 )
 
@@ -60,14 +63,14 @@ def narrow(tenant_a, alice):
 
 
 @pytest.fixture
-def trusted_at_globex(narrow, tenant_b, carol, carol_http):
+def trusted_at_globex(narrow, tenant_b, carol, carol_client):
     """Globex's admin approved it through the approval page, then made it Trusted."""
     _verifier, challenge = pkce_pair()
-    page = carol_http.get(authorize_url(narrow, challenge, scope="user_default offline_access"))
+    page = carol_client.get(authorize_url(narrow, challenge, scope="user_default offline_access"))
     assert is_approval_page(page)
-    answered = answer_approval(carol_http, page)
+    answered = answer_approval(carol_client, page)
     if is_consent_page(answered):
-        allow_consent(carol_http, answered)
+        allow_consent(carol_client, answered)
     config = config_at(tenant_b, narrow)
     set_consent_method(config, ConnectionConfig.ConsentMethod.TRUSTED, actor=carol)
     return narrow
@@ -91,19 +94,19 @@ def widen(registered: Registered, alice, *scopes) -> None:
 
 class TestTheAttack:
     def test_a_widened_client_gets_no_silent_admin_code(
-        self, trusted_at_globex, alice, carol_http, tenant_b
+        self, trusted_at_globex, alice, carol_client, tenant_b
     ):
         widen(trusted_at_globex, alice, "admin_classic")
         codes = AuthorizationCode.objects.filter(tenant=tenant_b).count()
         _verifier, challenge = pkce_pair()
-        response = carol_http.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
+        response = carol_client.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
         assert is_approval_page(response), response.get("Location")
         assert AuthorizationCode.objects.filter(tenant=tenant_b).count() == codes
 
-    def test_the_approval_page_marks_what_is_new(self, trusted_at_globex, alice, carol_http):
+    def test_the_approval_page_marks_what_is_new(self, trusted_at_globex, alice, carol_client):
         widen(trusted_at_globex, alice, "admin_classic")
         _verifier, challenge = pkce_pair()
-        html = carol_http.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
+        html = carol_client.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
         html = html.content.decode()
         assert "now asks for more than Globex approved" in html
         new_items = [item for item in html.split("<li>") if "badge-new" in item]
@@ -111,12 +114,12 @@ class TestTheAttack:
         assert "admin_classic" in new_items[0]
 
     def test_after_approval_the_admin_scope_still_needs_the_users_consent(
-        self, trusted_at_globex, alice, carol_http, tenant_b
+        self, trusted_at_globex, alice, carol_client, tenant_b
     ):
         widen(trusted_at_globex, alice, "admin_classic")
         _verifier, challenge = pkce_pair()
-        page = carol_http.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
-        answered = answer_approval(carol_http, page)
+        page = carol_client.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
+        answered = answer_approval(carol_client, page)
         # Trusted here, but admin_classic from another tenant's client is the user's call.
         assert is_consent_page(answered)
         assert "admin_classic" in answered.content.decode()
@@ -129,40 +132,42 @@ class TestTheAttack:
         event = AuditEvent.objects.get(tenant=tenant_b, action="oauth_client.approval_widened")
         assert event.data["scopes"] == ["admin_classic"]
 
-    def test_a_refused_consent_issues_nothing(self, trusted_at_globex, alice, carol_http, tenant_b):
+    def test_a_refused_consent_issues_nothing(
+        self, trusted_at_globex, alice, carol_client, tenant_b
+    ):
         widen(trusted_at_globex, alice, "admin_classic")
         codes = AuthorizationCode.objects.filter(tenant=tenant_b).count()
         _verifier, challenge = pkce_pair()
-        page = carol_http.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
-        consent = answer_approval(carol_http, page)
-        denied = carol_http.post("/oauth/authorize", hidden_fields(consent.content.decode()))
+        page = carol_client.get(authorize_url(trusted_at_globex, challenge, scope=ADMIN))
+        consent = answer_approval(carol_client, page)
+        denied = carol_client.post("/oauth/authorize", hidden_fields(consent.text))
         error_redirect(denied, tenant_b, "access_denied")
         assert AuthorizationCode.objects.filter(tenant=tenant_b).count() == codes
 
     def test_a_member_asking_for_an_unapproved_scope_is_refused(
-        self, trusted_at_globex, alice, dave_http, tenant_b
+        self, trusted_at_globex, alice, dave_client, tenant_b
     ):
         widen(trusted_at_globex, alice, "email")
         _verifier, challenge = pkce_pair()
-        response = dave_http.get(
+        response = dave_client.get(
             authorize_url(trusted_at_globex, challenge, scope="user_default email")
         )
         error_redirect(response, tenant_b, "access_denied")
 
     def test_a_member_still_signs_in_for_the_approved_scopes(
-        self, trusted_at_globex, alice, dave_http, tenant_b
+        self, trusted_at_globex, alice, dave_client, tenant_b
     ):
         widen(trusted_at_globex, alice, "email")
         _verifier, challenge = pkce_pair()
-        response = dave_http.get(authorize_url(trusted_at_globex, challenge))
+        response = dave_client.get(authorize_url(trusted_at_globex, challenge))
         assert client_redirect(response, tenant_b)["code"]
 
     def test_prompt_none_asking_for_more_is_interaction_required(
-        self, trusted_at_globex, alice, carol_http, tenant_b
+        self, trusted_at_globex, alice, carol_client, tenant_b
     ):
         widen(trusted_at_globex, alice, "email")
         _verifier, challenge = pkce_pair()
-        response = carol_http.get(
+        response = carol_client.get(
             authorize_url(trusted_at_globex, challenge, scope="user_default email", prompt="none")
         )
         error_redirect(response, tenant_b, "interaction_required")
@@ -188,15 +193,15 @@ class TestTheTokenEndpoint:
             code_challenge_method="S256",
         )
         response = redeem(client_for(tenant_b), trusted_at_globex, code.code, verifier)
-        oauth_error(response, 400, "invalid_grant")
+        assert_oauth_error(response, 400, "invalid_grant")
         assert not AccessToken.objects.filter(tenant=tenant_b).exists()
 
     def test_a_refresh_cannot_ask_for_an_unapproved_scope(
-        self, trusted_at_globex, alice, carol_http, tenant_b
+        self, trusted_at_globex, alice, carol_client, tenant_b
     ):
         verifier, challenge = pkce_pair()
         params = client_redirect(
-            carol_http.get(
+            carol_client.get(
                 authorize_url(trusted_at_globex, challenge, scope="user_default offline_access")
             ),
             tenant_b,
@@ -206,7 +211,7 @@ class TestTheTokenEndpoint:
         response = refresh(
             client_for(tenant_b), trusted_at_globex, tokens["refresh_token"], scope="email"
         )
-        oauth_error(response, 400, "invalid_scope")
+        assert_oauth_error(response, 400, "invalid_scope")
 
 
 class TestApprovalService:
@@ -223,16 +228,16 @@ class TestApprovalService:
         assert config_at(tenant_b, narrow) is None
 
     def test_the_external_view_shows_what_the_owner_added(
-        self, trusted_at_globex, alice, carol_http
+        self, trusted_at_globex, alice, carol_client
     ):
         widen(trusted_at_globex, alice, "admin_classic")
-        html = carol_http.get("/console/integration/oauth/").content.decode()
+        html = carol_client.get("/console/integration/oauth/").content.decode()
         assert 'Asks for more</span> <span class="mono">admin_classic</span>' in html
         assert '<span class="mono">offline_access user_default</span>' in html
 
 
 def test_refresh_tokens_keep_no_scope_outside_the_approval_after_the_migration(
-    narrow, alice, tenant_b, carol, carol_http
+    narrow, alice, tenant_b, carol, carol_client
 ):
     """The data migration scopes existing approvals and revokes what they no longer cover."""
     from importlib import import_module
@@ -249,16 +254,16 @@ def test_refresh_tokens_keep_no_scope_outside_the_approval_after_the_migration(
         approved_scopes="user_default offline_access admin_classic"
     )
     verifier, challenge = pkce_pair()
-    page = carol_http.get(
+    page = carol_client.get(
         authorize_url(narrow, challenge, scope="user_default offline_access admin_classic")
     )
     if is_consent_page(page):
-        page = allow_consent(carol_http, page)
+        page = allow_consent(carol_client, page)
     code = client_redirect(page, tenant_b)["code"]
     admin_tokens = redeem(client_for(tenant_b), narrow, code, verifier).json()
     verifier, challenge = pkce_pair()
     code = client_redirect(
-        carol_http.get(authorize_url(narrow, challenge, scope="user_default offline_access")),
+        carol_client.get(authorize_url(narrow, challenge, scope="user_default offline_access")),
         tenant_b,
     )["code"]
     plain_tokens = redeem(client_for(tenant_b), narrow, code, verifier).json()
@@ -271,7 +276,7 @@ def test_refresh_tokens_keep_no_scope_outside_the_approval_after_the_migration(
     config.refresh_from_db()
     assert set(config.approved_scope_list) == {"user_default", "offline_access"}
     admin_refresh = refresh(client_for(tenant_b), narrow, admin_tokens["refresh_token"])
-    oauth_error(admin_refresh, 400, "invalid_grant")
+    assert_oauth_error(admin_refresh, 400, "invalid_grant")
     assert (
         client_for(tenant_b)
         .get("/api/v1/users/me", HTTP_AUTHORIZATION=f"Bearer {admin_tokens['access_token']}")
