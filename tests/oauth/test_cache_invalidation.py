@@ -26,8 +26,8 @@ from oauth_clients.services import (
 )
 from tenants import generations
 from tenants.models import Membership, User
-from tests.flows import client_for
 from tests.factories import create_oauth_client
+from tests.flows import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -156,9 +156,7 @@ def introspect_at(tenant, client, secret):
     )
 
 
-def test_an_unpublished_client_is_unknown_elsewhere_at_once(
-    this_process, shared, tenant_b, alice
-):
+def test_an_unpublished_client_is_unknown_elsewhere_at_once(this_process, shared, tenant_b, alice):
     client, secret = shared
     assert introspect_at(tenant_b, client, secret).status_code == 200
     unpublish_client(client, actor=alice)
@@ -188,9 +186,7 @@ def test_a_secret_deleted_elsewhere_is_refused_within_a_second(clock, robot, ten
     assert token(tenant_a, client, secret).status_code == 401
 
 
-def test_machine_to_machine_switched_off_elsewhere_counts_within_a_second(
-    clock, robot, tenant_a
-):
+def test_machine_to_machine_switched_off_elsewhere_counts_within_a_second(clock, robot, tenant_a):
     client, secret = robot
     assert token(tenant_a, client, secret).status_code == 200
     OAuthClient.objects.filter(pk=client.pk).update(machine_to_machine=False)
