@@ -152,7 +152,7 @@ MIDDLEWARE = [
     # First: the request ID, the log line and the metrics cover every answer.
     "tenants.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.FixedPolicyCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -4,6 +4,9 @@ Discovery (RFC 8414, OpenID Connect Discovery) publishes it; the console's
 *View OAuth configuration* shows the part an application needs.
 """
 
+import json
+from functools import lru_cache
+
 from django.conf import settings
 
 from tenants.hosts import origin
@@ -22,7 +25,10 @@ SECRET_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 def endpoints(tenant) -> dict[str, str]:
     """The issuer and every endpoint URL of ``tenant``'s authorization server."""
-    issuer = tenant.base_url
+    return _endpoints(tenant.base_url)
+
+
+def _endpoints(issuer: str) -> dict[str, str]:
     return {"issuer": issuer, **{name: issuer + path for name, path in PATHS.items()}}
 
 
@@ -31,10 +37,24 @@ def region_authorization_endpoint(tenant) -> str:
     return f"{origin(tenant.region.hostname)}{PATHS['authorization_endpoint']}"
 
 
+def server_metadata_json(tenant) -> bytes:
+    """The discovery document as served: built once per process for each tenant's issuer."""
+    return _document(tenant.base_url)
+
+
+@lru_cache(maxsize=4096)
+def _document(issuer: str) -> bytes:
+    return json.dumps(_metadata(issuer)).encode()
+
+
 def server_metadata(tenant) -> dict:
     """Authorization server metadata (RFC 8414) and OpenID provider metadata."""
+    return _metadata(tenant.base_url)
+
+
+def _metadata(issuer: str) -> dict:
     return {
-        **endpoints(tenant),
+        **_endpoints(issuer),
         "scopes_supported": list(settings.OAUTH2_PROVIDER["SCOPES"]),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

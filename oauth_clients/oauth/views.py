@@ -250,8 +250,10 @@ def userinfo(request: HttpRequest) -> JsonResponse:
 
 
 @require_safe
-def openid_configuration(request: HttpRequest) -> JsonResponse:
-    response = JsonResponse(metadata.server_metadata(request.tenant))
+def openid_configuration(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        metadata.server_metadata_json(request.tenant), content_type="application/json"
+    )
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
